@@ -1,0 +1,30 @@
+# s2s — every target installs what it needs first (make setup), so a fresh Debian machine with
+# Swift runs `make test` and `make demo` with nothing else done by hand.
+SHELL := /bin/bash
+SWIFT ?= swift
+CONFIG ?= release
+BIN := .build/$(CONFIG)/s2s
+CORPUS ?= $(shell scripts/corpus-path.sh)
+WORK ?= work
+
+.PHONY: setup build test demo bench fuzz clean
+
+# Native libraries from Debian, installed only when missing.
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c $(CONFIG) --product s2s
+
+# Debug build with testability, so tests can reach internals; numeric tests use tiny shapes.
+test: setup
+	$(SWIFT) test --parallel --num-workers 2
+
+demo: build
+	@scripts/demo.sh "$(BIN)" "$(CORPUS)" "$(WORK)"
+
+bench: build
+	@scripts/bench.sh "$(BIN)" "$(CORPUS)" "$(WORK)/bench"
+
+clean:
+	rm -rf .build $(WORK)

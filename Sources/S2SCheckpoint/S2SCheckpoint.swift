@@ -1,0 +1,1 @@
+// S2SCheckpoint: filled in by its issue.

@@ -1,0 +1,1 @@
+// S2SCorpus: filled in by its issue.

@@ -1,0 +1,1 @@
+// S2SDecoding: filled in by its issue.

@@ -1,0 +1,31 @@
+/// A file-level failure, described in one line that names the file (and line, where one applies).
+public enum IOError: Error, CustomStringConvertible, Equatable {
+    case cannotOpen(path: String, reason: String)
+    case isDirectory(path: String)
+    case readFailed(path: String, reason: String)
+    case corruptGzip(path: String, reason: String)
+    case invalidUTF8(path: String, line: Int)
+    case cannotWrite(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(path, reason): return "\(path): cannot open: \(reason)"
+        case let .isDirectory(path): return "\(path): is a directory, expected a file"
+        case let .readFailed(path, reason): return "\(path): read failed: \(reason)"
+        case let .corruptGzip(path, reason): return "\(path): corrupt or truncated gzip data: \(reason)"
+        case let .invalidUTF8(path, line): return "\(path):\(line): invalid UTF-8"
+        case let .cannotWrite(path, reason): return "\(path): cannot write: \(reason)"
+        }
+    }
+}
+
+/// A one-line message for the system error `code` (errno).
+public func systemErrorMessage(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,1 @@
+// S2SMetrics: filled in by its issue.

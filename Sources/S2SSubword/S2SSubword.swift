@@ -1,0 +1,1 @@
+// S2SSubword: filled in by its issue.

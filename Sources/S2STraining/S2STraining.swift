@@ -1,0 +1,1 @@
+// S2STraining: filled in by its issue.

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exit statuses shared by every subcommand.
+enum ExitStatus {
+    /// Bad input or a failed operation: the message says which file and what is wrong.
+    static let failure: Int32 = 1
+    /// Training stopped by SIGINT/SIGTERM after writing a checkpoint (distinct from errors).
+    static let interrupted: Int32 = 130
+}
+
+/// Prints `error` as one line on stderr (`s2s: error: …`) and returns the exit code to use.
+/// Library errors describe themselves (file, line, problem) through CustomStringConvertible.
+func reportAndExit(_ error: Error) -> Never {
+    if error is ExitCode || error is CleanExit || error is ValidationError {
+        S2S.exit(withError: error)
+    }
+    let message = String(describing: error).replacingOccurrences(of: "\n", with: " ")
+    printToStandardError("s2s: error: \(message)")
+    exit(ExitStatus.failure)
+}
+
+/// Runs `body`, turning any thrown error into a one-line message and a non-zero exit.
+func runReportingErrors(_ body: () throws -> Void) {
+    do { try body() } catch { reportAndExit(error) }
+}
+
+/// Writes `line` and a newline to stderr, unbuffered (diagnostics never go to stdout).
+func printToStandardError(_ line: String) {
+    var text = line + "\n"
+    text.withUTF8 { bytes in _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import XCTest
+@testable import S2SContainer
+@testable import S2SIO
+
+final class ContainerTests: XCTestCase {
+    struct Meta: Codable, Equatable { var name: String; var size: Int }
+
+    private func sample() throws -> ContainerWriter {
+        var writer = ContainerWriter(magic: "S2STEST!", version: 1)
+        try writer.setMetadata(Meta(name: "tiny", size: 3))
+        writer.add(name: "w", shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
+        writer.add(name: "ids", shape: [4], int32s: [7, 8, 9, 10])
+        writer.add(name: "offsets", shape: [2], int64s: [0, 1 << 40])
+        return writer
+    }
+
+    private func temporaryPath() -> String { NSTemporaryDirectory() + "s2s-container-\(UUID().uuidString)" }
+
+    func testRoundTrip() throws {
+        let path = temporaryPath()
+        defer { unlink(path) }
+        try sample().write(to: path)
+        let reader = try ContainerReader(path: path, magic: "S2STEST!", supportedVersion: 1)
+        XCTAssertEqual(try reader.metadata(Meta.self), Meta(name: "tiny", size: 3))
+        XCTAssertEqual(Array(try reader.floats("w", shape: [2, 3])), [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(Array(try reader.int32s("ids")), [7, 8, 9, 10])
+        XCTAssertEqual(Array(try reader.int64s("offsets")), [0, 1 << 40])
+        for entry in reader.arrays { XCTAssertEqual(entry.offset % 64, 0) }
+        XCTAssertThrowsError(try reader.floats("w", shape: [3, 2]))
+        XCTAssertThrowsError(try reader.floats("missing"))
+    }
+
+    /// Every single-byte corruption and every truncation is a clean error or an identical read.
+    func testCorruptionIsAlwaysACleanError() throws {
+        let bytes = try sample().serialized()
+        let path = temporaryPath()
+        defer { unlink(path) }
+        for position in 0..<bytes.count {
+            var damaged = bytes
+            damaged[position] ^= 0x5A
+            try Data(damaged).write(to: URL(fileURLWithPath: path))
+            if let reader = try? ContainerReader(path: path, magic: "S2STEST!", supportedVersion: 1) {
+                // Only padding bytes may change without detection.
+                XCTAssertEqual(Array(try reader.floats("w")), [1, 2, 3, 4, 5, 6], "byte \(position)")
+                XCTAssertEqual(Array(try reader.int32s("ids")), [7, 8, 9, 10], "byte \(position)")
+            }
+        }
+        for length in stride(from: 0, to: bytes.count, by: 7) {
+            try Data(bytes.prefix(length)).write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try ContainerReader(path: path, magic: "S2STEST!", supportedVersion: 1), "length \(length)")
+        }
+    }
+
+    func testKindAndVersionErrors() throws {
+        let path = temporaryPath()
+        defer { unlink(path) }
+        try sample().write(to: path)
+        XCTAssertThrowsError(try ContainerReader(path: path, magic: "S2SMODEL", supportedVersion: 1)) { error in
+            XCTAssertEqual(error as? ContainerError, .wrongKind(path: path, expected: "S2SMODEL", found: "S2STEST!"))
+        }
+        var newer = ContainerWriter(magic: "S2STEST!", version: 9)
+        try newer.setMetadata(Meta(name: "x", size: 1))
+        try newer.write(to: path)
+        XCTAssertThrowsError(try ContainerReader(path: path, magic: "S2STEST!", supportedVersion: 1)) { error in
+            XCTAssertEqual(error as? ContainerError, .newerVersion(path: path, version: 9, supported: 1))
+        }
+    }
+
+    func testCRC32CKnownValue() {
+        // RFC 3720 test vector: 32 bytes of zeros.
+        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
+        XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
+    }
+}
