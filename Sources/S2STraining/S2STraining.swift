@@ -1,1 +1,0 @@
-// S2STraining: filled in by its issue.
