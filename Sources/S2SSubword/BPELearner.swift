@@ -93,6 +93,27 @@ struct WordCounter {
     }
 }
 
+/// Which characters may share a piece, like SentencePiece's `split_by_unicode_script` and
+/// `split_by_number`: letters (with their combining marks) stay apart from digits, and both
+/// from punctuation and symbols, so `canapé.` learns `canapé` and `.` rather than a piece per
+/// punctuated form. `▁` joins anything that follows it.
+enum CharacterClass: UInt8 {
+    case boundary, letter, number, other
+
+    init(_ scalar: Unicode.Scalar) {
+        if scalar == wordBoundary { self = .boundary; return }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .nonspacingMark, .spacingMark, .enclosingMark:
+            self = .letter
+        case .decimalNumber, .letterNumber, .otherNumber:
+            self = .number
+        default:
+            self = .other
+        }
+    }
+}
+
 /// Byte-pair encoding on word frequencies (Sennrich et al. 2016), with the incremental pair
 /// counts and lazy max-heap that make each merge cost only the words it touches.
 ///
@@ -119,8 +140,14 @@ struct BPELearner {
     private var pairWords: [UInt64: [Int32]] = [:]
     /// Candidates, best first; an entry is stale when its count differs from `pairCounts`.
     private var heap: [(count: Int, pair: UInt64)] = []
+    /// Class of each piece's characters (a merge never mixes classes, except with `▁`).
+    private var pieceClasses: [CharacterClass] = []
+    /// Length of each piece in Unicode scalars.
+    private var pieceLengths: [Int] = []
     private let targetSize: Int
     private let minFrequency: Int
+    /// SentencePiece's default `max_piece_length`.
+    static let maximumPieceLength = 16
 
     init(counter: WordCounter, options: SubwordVocabulary.LearnOptions) {
         targetSize = options.size
@@ -163,7 +190,7 @@ struct BPELearner {
         for word in 0..<wordStarts.count {
             let start = wordStarts[word]
             for position in start..<(start + wordLengths[word] - 1) {
-                guard let pair = Self.pairKey(symbols[position], symbols[position + 1]) else { continue }
+                guard let pair = pairKey(symbols[position], symbols[position + 1]) else { continue }
                 pairCounts[pair, default: 0] += wordCounts[word]
                 pairWords[pair, default: []].append(Int32(word))
             }
@@ -212,7 +239,7 @@ struct BPELearner {
         }
         if !found { return }
         for position in start..<(end - 1) {
-            if let pair = Self.pairKey(symbols[position], symbols[position + 1]) { delta[pair, default: 0] -= count }
+            if let pair = pairKey(symbols[position], symbols[position + 1]) { delta[pair, default: 0] -= count }
         }
         var read = start, write = start
         while read < end {
@@ -228,22 +255,40 @@ struct BPELearner {
         wordLengths[word] = write - start
         for position in start..<max(start, write - 1) {
             let a = symbols[position], b = symbols[position + 1]
-            guard let pair = Self.pairKey(a, b) else { continue }
+            guard let pair = pairKey(a, b) else { continue }
             delta[pair, default: 0] += count
             if a == merged || b == merged { pairWords[pair, default: []].append(Int32(word)) }
         }
     }
 
-    /// The key of an adjacent pair, or nil when either symbol is outside the alphabet (-1).
+    /// The key of an adjacent pair that may merge, or nil: when either symbol is outside the
+    /// alphabet (-1), their character classes differ, or the result would exceed
+    /// `maximumPieceLength` characters.
     @inline(__always)
-    private static func pairKey(_ a: Int32, _ b: Int32) -> UInt64? {
-        a >= 0 && b >= 0 ? UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) : nil
+    private func pairKey(_ a: Int32, _ b: Int32) -> UInt64? {
+        guard a >= 0 && b >= 0 else { return nil }
+        let classA = pieceClasses[Int(a)], classB = pieceClasses[Int(b)]
+        guard classA == classB || classA == .boundary || classB == .boundary else { return nil }
+        guard pieceLengths[Int(a)] + pieceLengths[Int(b)] <= Self.maximumPieceLength else { return nil }
+        return UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))
     }
 
     private mutating func addPiece(_ piece: String, _ kind: PieceKind) {
         pieces.append(piece)
         kinds.append(kind)
         pieceBytes.append(Array(piece.utf8))
+        switch kind {
+        case .special, .byte:
+            pieceClasses.append(.other)
+            pieceLengths.append(1)
+        case let .character(scalar, _):
+            pieceClasses.append(CharacterClass(scalar))
+            pieceLengths.append(1)
+        case let .merge(left, right):
+            let classLeft = pieceClasses[Int(left)]
+            pieceClasses.append(classLeft == .boundary ? pieceClasses[Int(right)] : classLeft)
+            pieceLengths.append(pieceLengths[Int(left)] + pieceLengths[Int(right)])
+        }
     }
 
     // MARK: Lazy max-heap
