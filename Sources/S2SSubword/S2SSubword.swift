@@ -1,1 +1,0 @@
-// S2SSubword: filled in by its issue.
