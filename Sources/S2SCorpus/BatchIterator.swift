@@ -166,7 +166,7 @@ public struct BatchIterator: @unchecked Sendable {
                 let pair = Int(order[slot])
                 let targetLength = UInt64(min(corpus.targetLength(pair), 0xFFFF))
                 let sourceLength = UInt64(min(corpus.sourceLength(pair), 0xFFFF))
-                sortKeys.append((targetLength * 2 + sourceLength) << 48 | targetLength << 32 | UInt64(slot - windowStart))
+                sortKeys.append(max(targetLength, sourceLength) << 48 | targetLength << 32 | UInt64(slot - windowStart))
             }
             sortKeys.sort()
             windowPairs.removeAll(keepingCapacity: true)
