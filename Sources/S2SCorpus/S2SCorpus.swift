@@ -1,1 +1,0 @@
-// S2SCorpus: filled in by its issue.
