@@ -96,7 +96,6 @@ public final class Seq2SeqModel {
         let attention = AttentionWeights(p)
         let deepOutput = DeepOutputWeights(p)
         let initW = UnsafePointer(p.tensor("decoder.init.W").baseAddress!)
-        let initB = UnsafePointer(p.tensor("decoder.init.b").baseAddress!)
         let targetEmbedding = UnsafePointer(p.tensor("target.embedding").baseAddress!)
         let output = OutputMatrix(
             matrix: config.tiedEmbeddings ? targetEmbedding : UnsafePointer(p.tensor("output.Wo").baseAddress!),
@@ -124,41 +123,14 @@ public final class Seq2SeqModel {
         let zero = w.zeroed(.zero, b * h)
         let gh = w.buffer(.gh, b * 3 * h), dropped = w.buffer(.dropped, b * h)
 
-        // ---- Encoder: x [S, B, E] → annotations [S, B, C].
-        let xs = w.buffer(.sourceEmbedded, s * b * e)
-        w.sourceIds.withUnsafeBufferPointer { ids in
-            embeddingForward(output: xs, ids: ids.baseAddress!, table: p.tensor("source.embedding").baseAddress!,
-                             rows: s * b, embeddingSize: e)
-        }
-        if embeddingDrop { multiplyInPlace(xs, by: sourceEmbeddingMask, count: s * b * e) }
-        let gxF = w.buffer(.gxForward, s * b * 3 * h), gxB = w.buffer(.gxBackward, s * b * 3 * h)
-        gruInputForward(gx: gxF, x: xs, weights: encoderForward, rows: s * b, inputSize: e, hiddenSize: h)
-        gruInputForward(gx: gxB, x: xs, weights: encoderBackward, rows: s * b, inputSize: e, hiddenSize: h)
-        let statesF = w.buffer(.statesForward, s * b * h), statesB = w.buffer(.statesBackward, s * b * h)
-        let cacheF = w.buffer(.cacheForward, s * b * 4 * h), cacheB = w.buffer(.cacheBackward, s * b * 4 * h)
-        let sourceMask = w.sourceMask.withUnsafeBufferPointer { $0.baseAddress! }
-        gruSequenceForward(states: statesF, cache: cacheF, gh: gh, dropped: dropped, gx: gxF, masks: sourceMask,
-                           zero: zero, stateMask: stateMask[0], weights: encoderForward, reverse: false,
-                           steps: s, batch: b, hiddenSize: h)
-        gruSequenceForward(states: statesB, cache: cacheB, gh: gh, dropped: dropped, gx: gxB, masks: sourceMask,
-                           zero: zero, stateMask: stateMask[1], weights: encoderBackward, reverse: true,
-                           steps: s, batch: b, hiddenSize: h)
-        let annotations = w.buffer(.annotations, s * b * c)
-        annotationsForward(annotations: annotations, forward: statesF, backward: statesB, masks: sourceMask,
-                           rows: s * b, hiddenSize: h)
-        let keys = w.buffer(.keys, s * b * a)
-        attentionKeysForward(keys: keys, annotations: annotations, weights: attention, rows: s * b,
-                             contextSize: c, attentionSize: a)
-
-        // ---- Decoder initial state s0 = tanh(mean_j h_j · W + b): [B, H].
-        let meanAnnotation = w.buffer(.meanAnnotation, b * c)
-        let initialState = w.buffer(.initialState, b * h)
-        let sourceLengths = w.sourceLengths.withUnsafeBufferPointer { $0.baseAddress! }
-        meanAnnotationForward(mean: meanAnnotation, annotations: annotations, lengths: sourceLengths,
-                              batch: b, sourceLength: s, contextSize: c)
-        broadcastRows(initialState, bias: initB, rows: b, cols: h)
-        BLAS.gemm(m: b, n: h, k: c, a: meanAnnotation, lda: c, b: initW, ldb: h, beta: 1, c: initialState, ldc: h)
-        Activations.tanhInPlace(UnsafeMutableBufferPointer(start: initialState, count: b * h))
+        // ---- Encoder and the decoder's initial state.
+        let encoded = encodeSource(work: w, parameters: p, config: config, batch: b, sourceLength: s,
+                                     embeddingMask: embeddingDrop ? UnsafePointer(sourceEmbeddingMask) : nil,
+                                     stateMasks: (stateMask[0], stateMask[1]))
+        let xs = encoded.embedded, statesF = encoded.statesForward, statesB = encoded.statesBackward
+        let cacheF = encoded.cacheForward, cacheB = encoded.cacheBackward, annotations = encoded.annotations
+        let keys = encoded.keys, meanAnnotation = encoded.meanAnnotation, initialState = encoded.initialState
+        let sourceMask = encoded.sourceMask, sourceLengths = encoded.sourceLengths
 
         // ---- Conditional GRU decoder over T steps.
         let ys = w.buffer(.targetEmbedded, t * b * e)
@@ -315,6 +287,72 @@ public final class Seq2SeqModel {
     }
 }
 
+
+/// Where the encoder left its outputs and the values its backward pass needs (all in `work`).
+struct EncoderOutputs {
+    /// [S, B, E] embedded (and dropped-out) source.
+    var embedded: UnsafeMutablePointer<Float>
+    /// [S, B, H] states and [S, B, 4H] gate caches of both directions.
+    var statesForward, statesBackward, cacheForward, cacheBackward: UnsafeMutablePointer<Float>
+    /// [S, B, C] annotations, [S, B, A] attention keys, [B, C] mean annotation, [B, H] s0.
+    var annotations, keys, meanAnnotation, initialState: UnsafeMutablePointer<Float>
+    /// [S·B] real/padding masks and [B] source lengths.
+    var sourceMask: UnsafePointer<Float>
+    var sourceLengths: UnsafePointer<Int32>
+}
+
+/// The bi-GRU encoder, the attention keys and the decoder's initial state for the source laid
+/// out by `work.prepareSource`: ids [S, B] → annotations [S, B, C], keys [S, B, A], s0 [B, H].
+func encodeSource(work w: Workspace, parameters p: ParameterStore, config: ModelConfig, batch b: Int,
+                    sourceLength s: Int, embeddingMask: UnsafePointer<Float>?,
+                    stateMasks: (UnsafePointer<Float>?, UnsafePointer<Float>?)) -> EncoderOutputs {
+    let e = config.embeddingSize, h = config.hiddenSize, c = 2 * h, a = config.attentionSize
+    let encoderForward = GRUWeights(p, "encoder.forward"), encoderBackward = GRUWeights(p, "encoder.backward")
+    let attention = AttentionWeights(p)
+    let initW = UnsafePointer(p.tensor("decoder.init.W").baseAddress!)
+    let initB = UnsafePointer(p.tensor("decoder.init.b").baseAddress!)
+    let zero = w.zeroed(.zero, b * h)
+    let gh = w.buffer(.gh, b * 3 * h), dropped = w.buffer(.dropped, b * h)
+        let xs = w.buffer(.sourceEmbedded, s * b * e)
+        w.sourceIds.withUnsafeBufferPointer { ids in
+            embeddingForward(output: xs, ids: ids.baseAddress!, table: p.tensor("source.embedding").baseAddress!,
+                             rows: s * b, embeddingSize: e)
+        }
+        if let embeddingMask { multiplyInPlace(xs, by: embeddingMask, count: s * b * e) }
+        let gxF = w.buffer(.gxForward, s * b * 3 * h), gxB = w.buffer(.gxBackward, s * b * 3 * h)
+        gruInputForward(gx: gxF, x: xs, weights: encoderForward, rows: s * b, inputSize: e, hiddenSize: h)
+        gruInputForward(gx: gxB, x: xs, weights: encoderBackward, rows: s * b, inputSize: e, hiddenSize: h)
+        let statesF = w.buffer(.statesForward, s * b * h), statesB = w.buffer(.statesBackward, s * b * h)
+        let cacheF = w.buffer(.cacheForward, s * b * 4 * h), cacheB = w.buffer(.cacheBackward, s * b * 4 * h)
+        let sourceMask = w.sourceMaskPointer
+        gruSequenceForward(states: statesF, cache: cacheF, gh: gh, dropped: dropped, gx: gxF, masks: sourceMask,
+                           zero: zero, stateMask: stateMasks.0, weights: encoderForward, reverse: false,
+                           steps: s, batch: b, hiddenSize: h)
+        gruSequenceForward(states: statesB, cache: cacheB, gh: gh, dropped: dropped, gx: gxB, masks: sourceMask,
+                           zero: zero, stateMask: stateMasks.1, weights: encoderBackward, reverse: true,
+                           steps: s, batch: b, hiddenSize: h)
+        let annotations = w.buffer(.annotations, s * b * c)
+        annotationsForward(annotations: annotations, forward: statesF, backward: statesB, masks: sourceMask,
+                           rows: s * b, hiddenSize: h)
+        let keys = w.buffer(.keys, s * b * a)
+        attentionKeysForward(keys: keys, annotations: annotations, weights: attention, rows: s * b,
+                             contextSize: c, attentionSize: a)
+
+        // ---- Decoder initial state s0 = tanh(mean_j h_j · W + b): [B, H].
+        let meanAnnotation = w.buffer(.meanAnnotation, b * c)
+        let initialState = w.buffer(.initialState, b * h)
+        let sourceLengths = w.sourceLengthsPointer
+        meanAnnotationForward(mean: meanAnnotation, annotations: annotations, lengths: sourceLengths,
+                              batch: b, sourceLength: s, contextSize: c)
+        broadcastRows(initialState, bias: initB, rows: b, cols: h)
+        BLAS.gemm(m: b, n: h, k: c, a: meanAnnotation, lda: c, b: initW, ldb: h, beta: 1, c: initialState, ldc: h)
+        Activations.tanhInPlace(UnsafeMutableBufferPointer(start: initialState, count: b * h))
+        return EncoderOutputs(embedded: xs, statesForward: statesF, statesBackward: statesB, cacheForward: cacheF,
+                              cacheBackward: cacheB, annotations: annotations, keys: keys,
+                              meanAnnotation: meanAnnotation, initialState: initialState,
+                              sourceMask: sourceMask, sourceLengths: sourceLengths)
+}
+
 // MARK: - Small layers of the encoder and the decoder's start
 
 /// Annotation h_j = [→h_j ; ←h_j], zero at padded positions.
@@ -391,10 +429,16 @@ final class Workspace {
     }
 
     private var buffers: [Name: FloatBuffer] = [:]
-    /// [S·B] time-major source ids, and 1/0 real/padding masks.
-    var sourceIds: [Int32] = [], sourceMask: [Float] = []
-    /// [B] source lengths.
-    var sourceLengths: [Int32] = []
+    /// [S·B] time-major source ids.
+    var sourceIds: [Int32] = []
+    /// [S·B] 1/0 real/padding masks, and [B] source lengths, at stable addresses.
+    private let sourceMaskBuffer = FloatBuffer()
+    private var sourceLengthsStorage = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var sourceLengthsCapacity = 1
+    var sourceMaskPointer: UnsafePointer<Float> { UnsafePointer(sourceMaskBuffer.pointer) }
+    var sourceLengthsPointer: UnsafePointer<Int32> { UnsafePointer(sourceLengthsStorage) }
+
+    deinit { sourceLengthsStorage.deallocate() }
     /// [T·B] time-major decoder inputs (<s>, y_1 …), gold outputs (y_1 … </s>), and loss weights.
     var decoderInputIds: [Int32] = [], targetIds: [Int32] = [], targetWeights: [Float] = []
 
@@ -413,16 +457,8 @@ final class Workspace {
 
     /// Lays the batch's ids out time-major.
     func prepare(batch: Batch) {
-        let b = batch.source.batchSize, s = batch.source.maxLength, t = batch.target.maxLength
-        sourceIds.removeAll(keepingCapacity: true)
-        sourceMask.removeAll(keepingCapacity: true)
-        for j in 0..<s {
-            for row in 0..<b {
-                sourceIds.append(batch.source.ids[row * s + j])
-                sourceMask.append(j < Int(batch.source.lengths[row]) ? 1 : 0)
-            }
-        }
-        sourceLengths = batch.source.lengths
+        prepareSource(batch.source)
+        let b = batch.source.batchSize, t = batch.target.maxLength
         decoderInputIds.removeAll(keepingCapacity: true)
         targetIds.removeAll(keepingCapacity: true)
         targetWeights.removeAll(keepingCapacity: true)
@@ -433,5 +469,24 @@ final class Workspace {
                 targetWeights.append(i < Int(batch.target.lengths[row]) ? 1 : 0)
             }
         }
+    }
+
+    /// Lays the source ids out time-major, with their masks and lengths.
+    func prepareSource(_ source: TokenMatrix) {
+        let b = source.batchSize, s = source.maxLength
+        sourceIds.removeAll(keepingCapacity: true)
+        let mask = sourceMaskBuffer.reserve(s * b)
+        for j in 0..<s {
+            for row in 0..<b {
+                sourceIds.append(source.ids[row * s + j])
+                mask[j * b + row] = j < Int(source.lengths[row]) ? 1 : 0
+            }
+        }
+        if b > sourceLengthsCapacity {
+            sourceLengthsStorage.deallocate()
+            sourceLengthsStorage = .allocate(capacity: b)
+            sourceLengthsCapacity = b
+        }
+        for row in 0..<b { sourceLengthsStorage[row] = source.lengths[row] }
     }
 }
