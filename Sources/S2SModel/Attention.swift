@@ -1,0 +1,172 @@
+import S2STensor
+
+// Additive (Bahdanau) attention: e_ij = v · tanh(s'_i·Wq + bq + h_j·Uk), α_i = softmax over the
+// real source positions, c_i = Σ_j α_ij h_j. The keys h_j·Uk are computed once per batch
+// (Marian's mappedContext); per step only the query is a GEMM.
+
+/// The attention tensors, read-only. Wq: [H, A], bq: [A], Uk: [C, A], v: [A].
+struct AttentionWeights {
+    var Wq, bq, Uk, v: UnsafePointer<Float>
+    init(_ store: ParameterStore) {
+        Wq = UnsafePointer(store.tensor("attention.Wq").baseAddress!)
+        bq = UnsafePointer(store.tensor("attention.bq").baseAddress!)
+        Uk = UnsafePointer(store.tensor("attention.Uk").baseAddress!)
+        v = UnsafePointer(store.tensor("attention.v").baseAddress!)
+    }
+}
+
+/// Gradients of the attention tensors, accumulated into.
+struct AttentionGradients {
+    var dWq, dbq, dUk, dv: UnsafeMutablePointer<Float>
+    init(_ store: ParameterStore) {
+        dWq = store.tensor("attention.Wq").baseAddress!
+        dbq = store.tensor("attention.bq").baseAddress!
+        dUk = store.tensor("attention.Uk").baseAddress!
+        dv = store.tensor("attention.v").baseAddress!
+    }
+}
+
+/// Keys of every annotation, one GEMM per batch. annotations: [S·B, C] → keys: [S·B, A].
+func attentionKeysForward(keys: UnsafeMutablePointer<Float>, annotations: UnsafePointer<Float>,
+                          weights: AttentionWeights, rows: Int, contextSize: Int, attentionSize: Int) {
+    BLAS.gemm(m: rows, n: attentionSize, k: contextSize, a: annotations, lda: contextSize,
+              b: weights.Uk, ldb: attentionSize, beta: 0, c: keys, ldc: attentionSize)
+}
+
+/// Backward of `attentionKeysForward`: dUk += annotationsᵀ·dKeys, dAnnotations += dKeys·Ukᵀ.
+func attentionKeysBackward(dAnnotations: UnsafeMutablePointer<Float>, gradients: AttentionGradients,
+                           dKeys: UnsafePointer<Float>, annotations: UnsafePointer<Float>,
+                           weights: AttentionWeights, rows: Int, contextSize: Int, attentionSize: Int) {
+    BLAS.gemm(transA: true, m: contextSize, n: attentionSize, k: rows, a: annotations, lda: contextSize,
+              b: dKeys, ldb: attentionSize, beta: 1, c: gradients.dUk, ldc: attentionSize)
+    BLAS.gemm(transB: true, m: rows, n: contextSize, k: attentionSize, a: dKeys, lda: attentionSize,
+              b: weights.Uk, ldb: attentionSize, beta: 1, c: dAnnotations, ldc: contextSize)
+}
+
+/// The source sentence each decoder row attends to, and the layout of the encoder's outputs.
+struct AttentionSource {
+    /// keys: [S, Bs, A] and annotations: [S, Bs, C], time-major over the Bs source sentences.
+    var keys, annotations: UnsafePointer<Float>
+    /// [Bs] real source lengths.
+    var lengths: UnsafePointer<Int32>
+    /// [R] source sentence of each decoder row; nil means row r attends to sentence r.
+    var sentenceOfRow: UnsafePointer<Int32>?
+    var sourceBatch, sourceLength: Int
+}
+
+/// One attention step for R decoder rows.
+///
+/// state s': [R, H] → context: [R, C], alpha: [R, S] (0 at padded positions),
+/// hiddenTanh: [R, S, A] = tanh(q + k_j) (cached for backward), query: [R, A] scratch.
+func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMutablePointer<Float>,
+                          hiddenTanh: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>,
+                          state: UnsafePointer<Float>, source: AttentionSource, weights: AttentionWeights,
+                          rows: Int, hiddenSize: Int, attentionSize: Int, contextSize: Int) {
+    let a = attentionSize, c = contextSize, sLen = source.sourceLength, bs = source.sourceBatch
+    broadcastRows(query, bias: weights.bq, rows: rows, cols: a)
+    BLAS.gemm(m: rows, n: a, k: hiddenSize, a: state, lda: hiddenSize, b: weights.Wq, ldb: a,
+              beta: 1, c: query, ldc: a)
+    for row in 0..<rows {
+        let sentence = source.sentenceOfRow.map { Int($0[row]) } ?? row
+        let length = Int(source.lengths[sentence])
+        let queryRow = query + row * a, alphaRow = alpha + row * sLen
+        var maxScore = -Float.greatestFiniteMagnitude
+        for j in 0..<length {
+            let key = source.keys + (j * bs + sentence) * a
+            let hidden = hiddenTanh + (row * sLen + j) * a
+            var score = Lanes(repeating: 0)
+            var k = 0
+            while k < a {
+                let w = min(16, a - k)
+                let t = Activations.tanh(loadLanes(queryRow + k, w) + loadLanes(key + k, w))
+                storeLanes(t, hidden + k, w)
+                score += t * loadLanes(weights.v + k, w)
+                k += 16
+            }
+            let e = score.sum()
+            alphaRow[j] = e
+            maxScore = max(maxScore, e)
+        }
+        var total: Float = 0
+        for j in 0..<length {
+            let p = Activations.exp(alphaRow[j] - maxScore)
+            alphaRow[j] = p
+            total += p
+        }
+        let inverse = 1 / total
+        for j in 0..<length { alphaRow[j] *= inverse }
+        for j in length..<sLen { alphaRow[j] = 0 }
+        let contextRow = context + row * c
+        contextRow.update(repeating: 0, count: c)
+        for j in 0..<length {
+            let weight = Lanes(repeating: alphaRow[j])
+            let annotation = source.annotations + (j * bs + sentence) * c
+            var k = 0
+            while k < c {
+                let w = min(16, c - k)
+                storeLanes(loadLanes(contextRow + k, w) + weight * loadLanes(annotation + k, w), contextRow + k, w)
+                k += 16
+            }
+        }
+    }
+}
+
+/// Backward of `attentionStepForward` (training: row r attends to sentence r).
+///
+/// dContext: [R, C] → dState: [R, H] (+=), dKeys: [S, B, A] (+=), dAnnotations: [S, B, C] (+=),
+/// dWq, dbq, dv (+=). dQuery: [R, A] and dAlpha: [S] scratch.
+func attentionStepBackward(dState: UnsafeMutablePointer<Float>, dKeys: UnsafeMutablePointer<Float>,
+                           dAnnotations: UnsafeMutablePointer<Float>, dQuery: UnsafeMutablePointer<Float>,
+                           dAlpha: UnsafeMutablePointer<Float>, gradients: AttentionGradients,
+                           dContext: UnsafePointer<Float>, alpha: UnsafePointer<Float>,
+                           hiddenTanh: UnsafePointer<Float>, state: UnsafePointer<Float>,
+                           source: AttentionSource, weights: AttentionWeights,
+                           rows: Int, hiddenSize: Int, attentionSize: Int, contextSize: Int) {
+    let a = attentionSize, c = contextSize, sLen = source.sourceLength, bs = source.sourceBatch
+    let one = Lanes(repeating: 1)
+    dQuery.update(repeating: 0, count: rows * a)
+    for row in 0..<rows {
+        let length = Int(source.lengths[row])
+        let alphaRow = alpha + row * sLen, dContextRow = dContext + row * c
+        let dQueryRow = dQuery + row * a
+        // ∂c/∂α_j = h_j and ∂c/∂h_j = α_j; then through the softmax.
+        var weightedSum: Float = 0
+        for j in 0..<length {
+            let annotation = source.annotations + (j * bs + row) * c
+            let dAnnotation = dAnnotations + (j * bs + row) * c
+            let weight = Lanes(repeating: alphaRow[j])
+            var dot = Lanes(repeating: 0)
+            var k = 0
+            while k < c {
+                let w = min(16, c - k)
+                let d = loadLanes(dContextRow + k, w)
+                dot += d * loadLanes(annotation + k, w)
+                storeLanes(loadLanes(dAnnotation + k, w) + weight * d, dAnnotation + k, w)
+                k += 16
+            }
+            dAlpha[j] = dot.sum()
+            weightedSum += alphaRow[j] * dAlpha[j]
+        }
+        for j in 0..<length {
+            let dScore = alphaRow[j] * (dAlpha[j] - weightedSum)
+            let hidden = hiddenTanh + (row * sLen + j) * a
+            let dKey = dKeys + (j * bs + row) * a
+            let ds = Lanes(repeating: dScore)
+            var k = 0
+            while k < a {
+                let w = min(16, a - k)
+                let t = loadLanes(hidden + k, w)
+                storeLanes(loadLanes(gradients.dv + k, w) + ds * t, gradients.dv + k, w)
+                let dPre = ds * loadLanes(weights.v + k, w) * (one - t * t)
+                storeLanes(loadLanes(dQueryRow + k, w) + dPre, dQueryRow + k, w)
+                storeLanes(loadLanes(dKey + k, w) + dPre, dKey + k, w)
+                k += 16
+            }
+        }
+    }
+    addColumnSums(gradients.dbq, of: dQuery, rows: rows, cols: a)
+    BLAS.gemm(transA: true, m: hiddenSize, n: a, k: rows, a: state, lda: hiddenSize, b: dQuery, ldb: a,
+              beta: 1, c: gradients.dWq, ldc: a)
+    BLAS.gemm(transB: true, m: rows, n: hiddenSize, k: a, a: dQuery, lda: a, b: weights.Wq, ldb: a,
+              beta: 1, c: dState, ldc: hiddenSize)
+}

@@ -1,0 +1,95 @@
+import S2STensor
+
+/// Sixteen Float lanes: the unit of every elementwise kernel (see PLATFORM-NOTES: plain SIMD16
+/// arithmetic is fast at every flag setting, libm is not).
+typealias Lanes = SIMD16<Float>
+
+/// Loads `count` (≤ 16) floats from `pointer`; missing lanes are 0.
+@inline(__always)
+func loadLanes(_ pointer: UnsafePointer<Float>, _ count: Int) -> Lanes {
+    if count == 16 { return UnsafeRawPointer(pointer).loadUnaligned(as: Lanes.self) }
+    var lanes = Lanes(repeating: 0)
+    for i in 0..<count { lanes[i] = pointer[i] }
+    return lanes
+}
+
+/// Stores the first `count` (≤ 16) lanes of `lanes` at `pointer`.
+@inline(__always)
+func storeLanes(_ lanes: Lanes, _ pointer: UnsafeMutablePointer<Float>, _ count: Int) {
+    if count == 16 {
+        UnsafeMutableRawPointer(pointer).storeBytes(of: lanes, as: Lanes.self)
+    } else {
+        for i in 0..<count { pointer[i] = lanes[i] }
+    }
+}
+
+/// A growable scratch array of Floats, reused across batches so the hot path never allocates
+/// once the largest batch shape has been seen.
+final class FloatBuffer {
+    private(set) var pointer: UnsafeMutablePointer<Float>
+    private(set) var capacity: Int
+
+    init(capacity: Int = 16) {
+        self.capacity = max(capacity, 16)
+        pointer = .allocate(capacity: self.capacity)
+        pointer.initialize(repeating: 0, count: self.capacity)
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// A pointer to at least `count` floats; old contents are lost when it has to grow.
+    @discardableResult
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            pointer.deallocate()
+            capacity = count + count / 4
+            pointer = .allocate(capacity: capacity)
+            pointer.initialize(repeating: 0, count: capacity)
+        }
+        return pointer
+    }
+
+    /// Reserves `count` floats and sets them to zero.
+    @discardableResult
+    func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let p = reserve(count)
+        p.update(repeating: 0, count: count)
+        return p
+    }
+}
+
+/// y[r, :] = bias for every row r of the [rows, cols] matrix y (so a GEMM with β = 1 adds x·W).
+@inline(__always)
+func broadcastRows(_ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int) {
+    for r in 0..<rows { (y + r * cols).update(from: bias, count: cols) }
+}
+
+/// sums[c] += Σ_r m[r, c] over the [rows, cols] matrix m (a bias gradient).
+@inline(__always)
+func addColumnSums(_ sums: UnsafeMutablePointer<Float>, of m: UnsafePointer<Float>, rows: Int, cols: Int) {
+    var k = 0
+    while k < cols {
+        let width = min(16, cols - k)
+        var accumulator = loadLanes(sums + k, width)
+        for r in 0..<rows { accumulator += loadLanes(m + r * cols + k, width) }
+        storeLanes(accumulator, sums + k, width)
+        k += 16
+    }
+}
+
+/// y ⊙= mask elementwise over `count` floats.
+@inline(__always)
+func multiplyInPlace(_ y: UnsafeMutablePointer<Float>, by mask: UnsafePointer<Float>, count: Int) {
+    var k = 0
+    while k < count {
+        let width = min(16, count - k)
+        storeLanes(loadLanes(y + k, width) * loadLanes(mask + k, width), y + k, width)
+        k += 16
+    }
+}
+
+/// Fills `mask[0..<count]` with inverted-dropout factors: 0 with probability `rate`, else 1/(1−rate).
+func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, rate: Float, rng: inout SeededRNG) {
+    let keep = 1 / (1 - rate)
+    for i in 0..<count { mask[i] = rng.uniform() < rate ? 0 : keep }
+}

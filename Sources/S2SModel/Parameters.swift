@@ -1,0 +1,79 @@
+import S2STensor
+
+/// The network's parameter tensors: names, shapes and initialization (MODEL-SPEC.md).
+///
+/// Every linear map is `y = x·W + b` with W stored row-major as [in, out]. GRU gate blocks are
+/// ordered [r | z | n] along the output axis.
+public enum Seq2SeqParameters {
+    /// The (name, shape) of every tensor, in store order. `output.Wo` is absent when the output
+    /// layer is tied to the target embedding.
+    public static func layout(for config: ModelConfig) -> [(name: String, shape: [Int])] {
+        let e = config.embeddingSize, h = config.hiddenSize, a = config.attentionSize
+        let c = 2 * h
+        var layout: [(name: String, shape: [Int])] = [
+            ("source.embedding", [config.sourceVocabularySize, e]),
+            ("target.embedding", [config.targetVocabularySize, e]),
+        ]
+        for direction in ["encoder.forward", "encoder.backward"] {
+            layout += [("\(direction).W", [e, 3 * h]), ("\(direction).b", [3 * h]),
+                       ("\(direction).U", [h, 3 * h]), ("\(direction).c", [3 * h])]
+        }
+        layout += [("decoder.init.W", [c, h]), ("decoder.init.b", [h]),
+                   ("decoder.gru1.W", [e, 3 * h]), ("decoder.gru1.b", [3 * h]),
+                   ("decoder.gru1.U", [h, 3 * h]), ("decoder.gru1.c", [3 * h]),
+                   ("attention.Wq", [h, a]), ("attention.bq", [a]),
+                   ("attention.Uk", [c, a]), ("attention.v", [a]),
+                   ("decoder.gru2.W", [c, 3 * h]), ("decoder.gru2.b", [3 * h]),
+                   ("decoder.gru2.U", [h, 3 * h]), ("decoder.gru2.c", [3 * h]),
+                   ("output.Ws", [h, e]), ("output.Wy", [e, e]), ("output.Wc", [c, e]),
+                   ("output.b", [e])]
+        if !config.tiedEmbeddings { layout.append(("output.Wo", [e, config.targetVocabularySize])) }
+        layout.append(("output.bo", [config.targetVocabularySize]))
+        return layout
+    }
+
+    /// A freshly initialized store: orthogonal [H, H] blocks in every recurrent matrix U,
+    /// Glorot-uniform matrices and embeddings, zero biases; the same seed gives the same values.
+    public static func initialized(for config: ModelConfig, seed: UInt64) throws -> ParameterStore {
+        try config.validate()
+        let store = ParameterStore(layout: layout(for: config))
+        var rng = SeededRNG(seed: seed)
+        let h = config.hiddenSize
+        var block = [Float](repeating: 0, count: h * h)
+        for entry in store.entries {
+            let tensor = store.tensor(entry.name)
+            let isBias = entry.shape.count == 1 && entry.name != "attention.v"
+            if isBias { continue }
+            if entry.name.hasSuffix(".U") {
+                // Saxe et al.: each gate's recurrent block starts orthogonal, so early gradients
+                // neither explode nor vanish through time.
+                for gate in 0..<3 {
+                    for i in 0..<(h * h) { block[i] = rng.normal() }
+                    try block.withUnsafeMutableBufferPointer {
+                        try BLAS.orthonormalizeColumns($0.baseAddress!, rows: h, cols: h)
+                    }
+                    for row in 0..<h {
+                        for col in 0..<h { tensor[row * 3 * h + gate * h + col] = block[row * h + col] }
+                    }
+                }
+            } else {
+                let fanIn = entry.shape[0], fanOut = entry.shape.count > 1 ? entry.shape[1] : 1
+                let limit = (6 / Float(fanIn + fanOut)).squareRoot()
+                for i in 0..<tensor.count { tensor[i] = (2 * rng.uniform() - 1) * limit }
+            }
+        }
+        return store
+    }
+
+    /// Throws unless `store` has exactly the layout `config` needs (for loaded checkpoints).
+    public static func check(_ store: ParameterStore, against config: ModelConfig) throws {
+        let expected = layout(for: config)
+        guard expected.count == store.entries.count else {
+            throw ModelError.parameterLayoutMismatch("expected \(expected.count) tensors, found \(store.entries.count)")
+        }
+        for (want, have) in zip(expected, store.entries) where want.name != have.name || want.shape != have.shape {
+            throw ModelError.parameterLayoutMismatch(
+                "expected \(want.name) \(want.shape), found \(have.name) \(have.shape)")
+        }
+    }
+}

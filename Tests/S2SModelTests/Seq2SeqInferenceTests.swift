@@ -1,0 +1,76 @@
+import XCTest
+@testable import S2SModel
+import S2STensor
+
+/// The StepDecoder implementation against the training forward pass.
+final class Seq2SeqInferenceTests: XCTestCase {
+    /// Teacher-forced steps give exactly the training loss (ε = 0): the same network.
+    func testTeacherForcedStepsReproduceTrainingLoss() throws {
+        for tied in [false, true] {
+            var config = GradientCheck.tinyConfig(tied: tied)
+            config.labelSmoothing = 0
+            let model = try Seq2SeqModel(config: config, seed: 21)
+            let batch = GradientCheck.batch(sourceLengths: [5, 2, 4], targetLengths: [3, 6, 4], config: config, seed: 8)
+            let expected = try model.evaluate(batch: batch).totalLoss
+
+            let inference = try Seq2SeqInference(config: config, parameters: model.parameters)
+            let sources = (0..<3).map { Array(batch.source.sequence($0)) }
+            try inference.begin(sources: sources)
+            let v = config.targetVocabularySize
+            var logProbabilities = [Float](repeating: 0, count: 3 * v)
+            var total: Double = 0
+            var previous = [Int32](repeating: SpecialTokens.bos, count: 3)
+            for i in 0..<batch.target.maxLength {
+                logProbabilities.withUnsafeMutableBufferPointer {
+                    inference.step(previousTokens: previous, logProbabilities: $0)
+                }
+                for row in 0..<3 {
+                    let probabilities = logProbabilities[(row * v)..<((row + 1) * v)].map { exp(Double($0)) }
+                    XCTAssertEqual(probabilities.reduce(0, +), 1, accuracy: 1e-5)
+                    let attention = inference.attention(row: row)
+                    XCTAssertEqual(attention.count, Int(batch.source.lengths[row]))
+                    XCTAssertEqual(Double(attention.reduce(0, +)), 1, accuracy: 1e-5)
+                    if i < batch.target.lengths[row] {
+                        let gold = Int(batch.target.ids[row * batch.target.maxLength + i])
+                        total -= Double(logProbabilities[row * v + gold])
+                    }
+                }
+                previous = (0..<3).map { batch.target.ids[$0 * batch.target.maxLength + i] }
+            }
+            XCTAssertEqual(total, expected, accuracy: 1e-4 * abs(expected), "tied: \(tied)")
+        }
+    }
+
+    /// select duplicates and reorders rows: a copied row continues exactly as its parent.
+    func testSelectCopiesStatesAndSources() throws {
+        let config = GradientCheck.tinyConfig()
+        let parameters = try Seq2SeqParameters.initialized(for: config, seed: 4)
+        let inference = try Seq2SeqInference(config: config, parameters: parameters)
+        try inference.begin(sources: [[5, 6, 7, 3], [8, 3]])
+        let v = config.targetVocabularySize
+        var out = [Float](repeating: 0, count: 3 * v)
+        out.withUnsafeMutableBufferPointer { inference.step(previousTokens: [2, 2], logProbabilities: $0) }
+        inference.select(parents: [1, 0, 1])
+        out.withUnsafeMutableBufferPointer { inference.step(previousTokens: [9, 4, 9], logProbabilities: $0) }
+        XCTAssertEqual(Array(out[0..<v]), Array(out[(2 * v)..<(3 * v)]))
+        XCTAssertNotEqual(Array(out[0..<v]), Array(out[v..<(2 * v)]))
+        XCTAssertEqual(inference.attention(row: 0).count, 2)
+        XCTAssertEqual(inference.attention(row: 1).count, 4)
+
+        // The same continuation decoded alone agrees with the row in the mixed batch.
+        let alone = try Seq2SeqInference(config: config, parameters: parameters)
+        try alone.begin(sources: [[8, 3]])
+        var single = [Float](repeating: 0, count: v)
+        single.withUnsafeMutableBufferPointer { alone.step(previousTokens: [2], logProbabilities: $0) }
+        single.withUnsafeMutableBufferPointer { alone.step(previousTokens: [9], logProbabilities: $0) }
+        for (x, y) in zip(single, out[0..<v]) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+    }
+
+    func testBadSourcesAreTypedErrors() throws {
+        let config = GradientCheck.tinyConfig()
+        let inference = try Seq2SeqInference(config: config, parameters: Seq2SeqParameters.initialized(for: config, seed: 1))
+        XCTAssertThrowsError(try inference.begin(sources: []))
+        XCTAssertThrowsError(try inference.begin(sources: [[]]))
+        XCTAssertThrowsError(try inference.begin(sources: [[5, 99]]))
+    }
+}

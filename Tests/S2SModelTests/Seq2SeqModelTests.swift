@@ -1,0 +1,172 @@
+import XCTest
+@testable import S2SModel
+import S2STensor
+
+/// The whole network: gradients of every parameter tensor against central differences, padding
+/// invariance, and the typed errors for bad configurations and batches.
+final class Seq2SeqModelTests: XCTestCase {
+    private let sourceLengths = [5, 3, 1], targetLengths = [4, 6, 2]
+
+    /// Gradients of the mean loss for every tensor, with `model`'s dropout state replayed so
+    /// each evaluation draws the same masks.
+    private func checkAllTensors(config: ModelConfig, training: Bool, file: StaticString = #filePath,
+                                 line: UInt = #line) throws -> Int {
+        let model = try Seq2SeqModel(config: config, seed: 7)
+        let batch = GradientCheck.batch(sourceLengths: sourceLengths, targetLengths: targetLengths,
+                                        config: config, seed: 3)
+        let savedRNG = model.dropoutRNG
+        model.zeroGradients()
+        _ = try model.forwardBackward(batch: batch, training: training)
+        let analytic = ParameterStore(sameLayoutAs: model.parameters)
+        analytic.copy(from: model.gradients)
+        let (mismatches, checked) = try GradientCheck.check(store: model.parameters, analytic: analytic) {
+            model.dropoutRNG = savedRNG
+            let loss = try model.forwardBackward(batch: batch, training: training)
+            return loss.totalLoss / Double(loss.targetTokens)
+        }
+        XCTAssertTrue(mismatches.isEmpty, "gradient mismatches:\n" + mismatches.map(\.description).joined(separator: "\n"),
+                      file: file, line: line)
+        return checked
+    }
+
+    func testEveryParameterGradientMatchesFiniteDifferencesUntied() throws {
+        let checked = try checkAllTensors(config: GradientCheck.tinyConfig(), training: false)
+        XCTAssertGreaterThan(checked, 200)
+    }
+
+    func testEveryParameterGradientMatchesFiniteDifferencesTied() throws {
+        let checked = try checkAllTensors(config: GradientCheck.tinyConfig(tied: true), training: false)
+        XCTAssertGreaterThan(checked, 200)
+    }
+
+    func testGradientsMatchWithDropoutMasksReplayed() throws {
+        _ = try checkAllTensors(config: GradientCheck.tinyConfig(dropout: 0.3), training: true)
+    }
+
+    /// The check must be able to fail: a gradient with one flipped sign or one missing term
+    /// (here: a whole tensor's gradient halved, and one element negated) is caught.
+    func testGradientCheckDetectsABrokenGradient() throws {
+        let config = GradientCheck.tinyConfig()
+        let model = try Seq2SeqModel(config: config, seed: 7)
+        let batch = GradientCheck.batch(sourceLengths: sourceLengths, targetLengths: targetLengths, config: config, seed: 3)
+        model.zeroGradients()
+        _ = try model.forwardBackward(batch: batch, training: false)
+        for name in ["attention.v", "encoder.backward.U", "decoder.gru2.W"] {
+            let broken = ParameterStore(sameLayoutAs: model.parameters)
+            broken.copy(from: model.gradients)
+            let tensor = broken.tensor(name)
+            for i in 0..<tensor.count { tensor[i] = -tensor[i] }
+            let (mismatches, _) = try GradientCheck.check(store: model.parameters, analytic: broken, names: [name]) {
+                try model.evaluate(batch: batch).totalLoss / Double(batch.target.tokenCount)
+            }
+            XCTAssertFalse(mismatches.isEmpty, "a sign-flipped gradient of \(name) passed the check")
+        }
+    }
+
+    /// Each sentence alone and inside a padded batch: same loss, and the batch gradient is the
+    /// token-weighted sum of the single-sentence gradients.
+    func testPaddedBatchMatchesSentencesAlone() throws {
+        let config = GradientCheck.tinyConfig()
+        let model = try Seq2SeqModel(config: config, seed: 11)
+        let batch = GradientCheck.batch(sourceLengths: [6, 2, 4], targetLengths: [3, 7, 5], config: config, seed: 5)
+        model.zeroGradients()
+        let batchLoss = try model.forwardBackward(batch: batch, training: false)
+        let batchGradient = ParameterStore(sameLayoutAs: model.parameters)
+        batchGradient.copy(from: model.gradients)
+        BLAS.scale(count: batchGradient.values.count, alpha: Float(batchLoss.targetTokens),
+                   x: batchGradient.values.baseAddress!)
+
+        let summed = ParameterStore(sameLayoutAs: model.parameters)
+        var totalLoss: Double = 0
+        for row in 0..<3 {
+            let alone = Batch(source: TokenMatrix(padding: [Array(batch.source.sequence(row))]),
+                              target: TokenMatrix(padding: [Array(batch.target.sequence(row))]), pairIndices: [row])
+            model.zeroGradients()
+            let loss = try model.forwardBackward(batch: alone, training: false)
+            totalLoss += loss.totalLoss
+            BLAS.axpy(count: summed.values.count, alpha: Float(loss.targetTokens),
+                      x: model.gradients.values.baseAddress!, y: summed.values.baseAddress!)
+        }
+        XCTAssertEqual(batchLoss.totalLoss, totalLoss, accuracy: 1e-5 * abs(totalLoss))
+        var worst: Float = 0
+        for i in 0..<summed.values.count {
+            let difference = abs(summed.values[i] - batchGradient.values[i])
+            worst = max(worst, difference / (abs(summed.values[i]) + 1e-3))
+        }
+        XCTAssertLessThan(worst, 1e-3)
+    }
+
+    func testInitializationIsSeededAndRecurrentBlocksAreOrthogonal() throws {
+        var config = GradientCheck.tinyConfig()
+        config.hiddenSize = 8
+        let a = try Seq2SeqParameters.initialized(for: config, seed: 1)
+        let b = try Seq2SeqParameters.initialized(for: config, seed: 1)
+        XCTAssertEqual(Array(a.values), Array(b.values))
+        let h = 8
+        let u = a.tensor("decoder.gru1.U")
+        for gate in 0..<3 {
+            for i in 0..<h {
+                for j in 0..<h {
+                    var dot: Float = 0
+                    for row in 0..<h { dot += u[row * 3 * h + gate * h + i] * u[row * 3 * h + gate * h + j] }
+                    XCTAssertEqual(dot, i == j ? 1 : 0, accuracy: 1e-5)
+                }
+            }
+        }
+        XCTAssertTrue(a.tensor("decoder.gru1.b").allSatisfy { $0 == 0 })
+        XCTAssertEqual(a.entry("output.Wo")?.shape, [config.embeddingSize, config.targetVocabularySize])
+        config.tiedEmbeddings = true
+        XCTAssertNil(try Seq2SeqParameters.initialized(for: config, seed: 1).entry("output.Wo"))
+    }
+
+    func testBadConfigurationsAreTypedErrors() {
+        var config = GradientCheck.tinyConfig()
+        config.hiddenSize = 0
+        XCTAssertThrowsError(try Seq2SeqModel(config: config, seed: 1)) { error in
+            XCTAssertTrue("\(error)".contains("hiddenSize"), "\(error)")
+        }
+        config = GradientCheck.tinyConfig()
+        config.embeddingSize = -3
+        XCTAssertThrowsError(try Seq2SeqModel(config: config, seed: 1))
+        config = GradientCheck.tinyConfig()
+        config.outputDropout = 1
+        XCTAssertThrowsError(try Seq2SeqModel(config: config, seed: 1))
+        config = GradientCheck.tinyConfig()
+        config.targetVocabularySize = 3
+        XCTAssertThrowsError(try Seq2SeqModel(config: config, seed: 1))
+    }
+
+    func testOutOfRangeIdsAndBadBatchesAreTypedErrors() throws {
+        let config = GradientCheck.tinyConfig()
+        let model = try Seq2SeqModel(config: config, seed: 1)
+        let good = GradientCheck.batch(sourceLengths: [3], targetLengths: [3], config: config, seed: 1)
+        var bad = good
+        bad.target.ids[0] = Int32(config.targetVocabularySize)
+        XCTAssertThrowsError(try model.forwardBackward(batch: bad)) { error in
+            XCTAssertEqual(error as? ModelError,
+                           .tokenOutOfRange(side: "target", id: Int32(config.targetVocabularySize), vocabularySize: 11))
+        }
+        bad = good
+        bad.source.ids[1] = -1
+        XCTAssertThrowsError(try model.evaluate(batch: bad))
+        bad = good
+        bad.source.lengths[0] = 0
+        XCTAssertThrowsError(try model.evaluate(batch: bad))
+        let wrongLayout = try Seq2SeqParameters.initialized(for: GradientCheck.tinyConfig(tied: true), seed: 1)
+        XCTAssertThrowsError(try Seq2SeqModel(config: config, parameters: wrongLayout))
+    }
+
+    func testGradientsAccumulateAcrossCalls() throws {
+        let config = GradientCheck.tinyConfig()
+        let model = try Seq2SeqModel(config: config, seed: 2)
+        let batch = GradientCheck.batch(sourceLengths: [4, 2], targetLengths: [3, 5], config: config, seed: 2)
+        model.zeroGradients()
+        _ = try model.forwardBackward(batch: batch, training: false)
+        let once = Array(model.gradients.values)
+        _ = try model.forwardBackward(batch: batch, training: false)
+        for (twice, single) in zip(model.gradients.values, once) {
+            XCTAssertEqual(twice, 2 * single, accuracy: 1e-6 + 1e-5 * abs(single))
+        }
+        XCTAssertTrue(once.contains { $0 != 0 })
+    }
+}
