@@ -128,8 +128,12 @@ public enum CheckpointIO {
                 throw CheckpointError.incompatibleModels(path: path, reason: "tensor layout differs from '\(lastPath)' (\(error))")
             }
             let parameters = try file.parameters(layout: layout)
-            if sums.isEmpty { sums = [Double](repeating: 0, count: parameters.values.count) }
-            for i in 0..<sums.count { sums[i] += Double(parameters.values[i]) }
+            if sums.isEmpty {
+                // Start from the first model (not from +0), so averaging one model is the identity.
+                sums = parameters.values.map(Double.init)
+            } else {
+                for i in 0..<sums.count { sums[i] += Double(parameters.values[i]) }
+            }
             store = store ?? parameters
         }
         guard let result = store else { throw CheckpointError.noModels }
