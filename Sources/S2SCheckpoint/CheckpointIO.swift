@@ -59,6 +59,12 @@ public enum CheckpointIO {
     /// `checkpointID` stamped on both.
     @discardableResult
     public static func save(_ checkpoint: Checkpoint, state: TrainingState, to path: String) throws -> String {
+        try save(checkpoint, state: state, to: path, afterWritingState: {})
+    }
+
+    /// `save`, with a hook between writing the state and the model, where tests simulate a crash.
+    static func save(_ checkpoint: Checkpoint, state: TrainingState, to path: String,
+                     afterWritingState: () throws -> Void) throws -> String {
         let identifier = Fingerprint.randomIdentifier()
         var checkpoint = checkpoint, state = state
         checkpoint.checkpointID = identifier
@@ -74,6 +80,7 @@ public enum CheckpointIO {
             }
         }
         try write(state, to: statePath)
+        try afterWritingState()
         try write(checkpoint, to: path)
         unlink(previousPath)
         return identifier
