@@ -23,7 +23,11 @@ import S2SIO
 /// Then zero padding to a multiple of 64, and each array at its `offset` (a multiple of 64,
 /// from the start of the file), `bytes` long, followed by zero padding to the next multiple
 /// of 64. `dtype` is `f32`, `i32`, `i64` or `u8`; `bytes` = product(shape) × element size;
-/// `crc32c` covers the array's `bytes`.
+/// `crc32c` covers the array's `bytes`. Arrays appear in the table in file order, each at
+/// exactly the first aligned offset after the previous one (no gaps, no overlap), and the
+/// file ends right after the last array's padding. The reader checks all of this, and that
+/// every reserved or padding byte is zero, so no single byte of a file can change unnoticed.
+/// Non-finite floats in the metadata are the JSON strings `"inf"`, `"-inf"` and `"nan"`.
 public enum Container {
     /// Every array starts at a multiple of this many bytes (a cache line; AVX-512 friendly).
     public static let alignment = 64
@@ -33,6 +37,24 @@ public enum Container {
     public static let maxHeaderBytes = 64 << 20
 
     static func aligned(_ offset: Int) -> Int { (offset + alignment - 1) / alignment * alignment }
+
+    /// The encoder used for headers: sorted keys (so equal metadata gives equal bytes) and
+    /// non-finite floats as strings (a diverged run's perplexity is still recordable).
+    public static func makeJSONEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    /// The decoder matching `makeJSONEncoder()`.
+    public static func makeJSONDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }
 }
 
 /// The element type of a stored array.
@@ -112,9 +134,7 @@ public struct ContainerWriter {
 
     /// Sets the header's `metadata` object.
     public mutating func setMetadata<Metadata: Encodable>(_ metadata: Metadata) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        metadataJSON = try encoder.encode(metadata)
+        metadataJSON = try Container.makeJSONEncoder().encode(metadata)
     }
 
     /// Adds an array of raw bytes with `dtype` and `shape`.
@@ -144,8 +164,9 @@ public struct ContainerWriter {
         int64s.withUnsafeBytes { add(name: name, dtype: .i64, shape: shape, bytes: $0) }
     }
 
-    /// The complete file, as it would be written.
-    public func serialized() throws -> [UInt8] {
+    /// The prefix and header (padded to the first array's offset), the array table, and the
+    /// total file size.
+    private func layout() throws -> (head: [UInt8], entries: [ArrayEntry], totalSize: Int) {
         // Offsets depend on the header's length, which depends on the offsets' digits; iterate
         // until the layout is stable (two passes in practice).
         var entries = pending.map {
@@ -164,36 +185,49 @@ public struct ContainerWriter {
             if !changed { break }
         }
         header = try headerBytes(entries)
+        precondition(header.count <= Container.maxHeaderBytes, "container header exceeds \(Container.maxHeaderBytes) bytes")
         let dataStart = Container.aligned(Container.prefixSize + header.count)
         let totalSize = entries.last.map { Container.aligned($0.offset + $0.bytes) } ?? dataStart
 
-        var file = [UInt8](repeating: 0, count: totalSize)
-        file.replaceSubrange(0..<8, with: Array(magic.utf8))
-        store(version, at: 8, in: &file)
-        store(UInt32(header.count), at: 12, in: &file)
-        store(UInt64(totalSize), at: 16, in: &file)
-        var crc = CRC32C.checksum(Array(file[0..<24]))
+        var head = [UInt8](repeating: 0, count: dataStart)
+        head.replaceSubrange(0..<8, with: Array(magic.utf8))
+        store(version, at: 8, in: &head)
+        store(UInt32(header.count), at: 12, in: &head)
+        store(UInt64(totalSize), at: 16, in: &head)
+        var crc = CRC32C.checksum(Array(head[0..<24]))
         crc = CRC32C.checksum(header, continuing: crc)
-        store(crc, at: 24, in: &file)
-        file.replaceSubrange(Container.prefixSize..<(Container.prefixSize + header.count), with: header)
+        store(crc, at: 24, in: &head)
+        head.replaceSubrange(Container.prefixSize..<(Container.prefixSize + header.count), with: header)
+        return (head, entries, totalSize)
+    }
+
+    /// The complete file, as it would be written.
+    public func serialized() throws -> [UInt8] {
+        let (head, entries, totalSize) = try layout()
+        var file = head
+        file.reserveCapacity(totalSize)
         for (entry, array) in zip(entries, pending) {
-            file.replaceSubrange(entry.offset..<(entry.offset + entry.bytes), with: array.bytes)
+            file.append(contentsOf: array.bytes)
+            file.append(contentsOf: repeatElement(0, count: Container.aligned(entry.offset + entry.bytes) - file.count))
         }
         return file
     }
 
-    /// Writes the file atomically (temporary sibling, fsync, rename).
+    /// Writes the file atomically (temporary sibling, fsync, rename), streaming the arrays
+    /// rather than building the whole image in memory.
     public func write(to path: String) throws {
-        let bytes = try serialized()
+        let (head, entries, _) = try layout()
         try AtomicFile.write(to: path) { writer in
-            try bytes.withUnsafeBytes { try writer.write($0) }
+            try writer.write(head)
+            for (entry, array) in zip(entries, pending) {
+                try array.bytes.withUnsafeBytes { try writer.write($0) }
+                try writer.writeZeros(Container.aligned(entry.offset + entry.bytes) - entry.offset - entry.bytes)
+            }
         }
     }
 
     private func headerBytes(_ entries: [ArrayEntry]) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let arrays = try encoder.encode(entries)
+        let arrays = try Container.makeJSONEncoder().encode(entries)
         var json = Data("{\"arrays\":".utf8)
         json.append(arrays)
         json.append(Data(",\"metadata\":".utf8))
@@ -218,8 +252,11 @@ public final class ContainerReader: @unchecked Sendable {
     public let version: UInt32
     /// The array table, in file order.
     public let arrays: [ArrayEntry]
-    /// The raw JSON of the header's `metadata` object.
+    /// The header's `metadata` object, re-serialized (for display; `metadata(_:)` decodes
+    /// from the original bytes, so 64-bit integers and floats stay exact).
     public let metadataJSON: Data
+    /// The header's JSON text exactly as stored.
+    public let headerJSON: Data
     /// File size in bytes.
     public let fileSize: Int
 
@@ -227,6 +264,7 @@ public final class ContainerReader: @unchecked Sendable {
     private let mappedLength: Int
 
     private struct TableOnly: Decodable { var arrays: [ArrayEntry] }
+    private struct MetadataOnly<Metadata: Decodable>: Decodable { var metadata: Metadata }
 
     /// Opens `path`, which must be of kind `magic` at a version no newer than `supportedVersion`.
     /// Array checksums are verified here unless `verifyArrays` is false.
@@ -247,11 +285,12 @@ public final class ContainerReader: @unchecked Sendable {
             throw IOError.readFailed(path: path, reason: systemErrorMessage(errno))
         }
         do {
-            let parsed = try Self.parse(UnsafeRawBufferPointer(start: mapped, count: size), path: path, magic: magic,
+            let parsed = try Self.check(UnsafeRawBufferPointer(start: mapped, count: size), path: path, magic: magic,
                                         supportedVersion: supportedVersion, verifyArrays: verifyArrays)
             version = parsed.version
             arrays = parsed.arrays
             metadataJSON = parsed.metadata
+            headerJSON = parsed.header
         } catch {
             munmap(mapped, size)
             throw error
@@ -260,11 +299,15 @@ public final class ContainerReader: @unchecked Sendable {
         mappedLength = size
     }
 
-    /// Checks the whole file and returns its version, array table and metadata JSON.
-    private static func parse(_ bytes: UnsafeRawBufferPointer, path: String, magic: String,
-                              supportedVersion: UInt32, verifyArrays: Bool)
-        throws -> (version: UInt32, arrays: [ArrayEntry], metadata: Data) {
+    /// Checks a whole file image and returns its version, array table, metadata JSON and
+    /// header JSON; `path` is only used in messages. Never traps on any input.
+    public static func check(_ bytes: UnsafeRawBufferPointer, path: String, magic: String,
+                             supportedVersion: UInt32, verifyArrays: Bool = true)
+        throws -> (version: UInt32, arrays: [ArrayEntry], metadata: Data, header: Data) {
         let size = bytes.count
+        guard size >= Container.prefixSize else {
+            throw ContainerError.notAContainer(path: path, expected: magic)
+        }
         let foundMagic = Array(bytes[0..<8])
         let storedVersion = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
         let headerLength = Int(bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian)
@@ -293,11 +336,14 @@ public final class ContainerReader: @unchecked Sendable {
         var crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<24]))
         crc = CRC32C.checksum(headerBytes, continuing: crc)
         guard crc == storedCRC else { throw ContainerError.headerChecksum(path: path) }
+        guard isZero(bytes, 28..<Container.prefixSize) else {
+            throw ContainerError.malformedHeader(path: path, reason: "reserved bytes 28..<64 are not zero")
+        }
         let headerData = Data(headerBytes)
         let table: [ArrayEntry]
         let metadata: Data
         do {
-            table = try JSONDecoder().decode(TableOnly.self, from: headerData).arrays
+            table = try Container.makeJSONDecoder().decode(TableOnly.self, from: headerData).arrays
             guard let object = try JSONSerialization.jsonObject(with: headerData) as? [String: Any],
                   let meta = object["metadata"] else {
                 throw ContainerError.malformedHeader(path: path, reason: "no metadata object")
@@ -309,6 +355,12 @@ public final class ContainerReader: @unchecked Sendable {
             throw ContainerError.malformedHeader(path: path, reason: "invalid JSON")
         }
         var seen = Set<String>()
+        // Each array must start exactly where the previous one's padding ends, so arrays never
+        // overlap and every byte between them is accounted for (and checked to be zero).
+        var expectedOffset = Container.aligned(Container.prefixSize + headerLength)
+        guard expectedOffset <= size, isZero(bytes, (Container.prefixSize + headerLength)..<expectedOffset) else {
+            throw ContainerError.malformedHeader(path: path, reason: "header padding is not zero")
+        }
         for entry in table {
             guard seen.insert(entry.name).inserted else {
                 throw ContainerError.malformedHeader(path: path, reason: "tensor '\(entry.name)' listed twice")
@@ -326,9 +378,15 @@ public final class ContainerReader: @unchecked Sendable {
                 throw ContainerError.arrayMismatch(path: path, array: entry.name,
                                                    reason: "shape \(entry.shape) does not match \(entry.bytes) bytes")
             }
-            guard entry.offset >= Container.prefixSize + headerLength, entry.offset % Container.alignment == 0,
-                  entry.bytes >= 0, entry.bytes <= size, entry.offset <= size - entry.bytes else {
-                throw ContainerError.arrayMismatch(path: path, array: entry.name, reason: "offset \(entry.offset) out of range")
+            guard entry.offset == expectedOffset, entry.bytes >= 0, entry.bytes <= size,
+                  entry.offset <= size - entry.bytes else {
+                throw ContainerError.arrayMismatch(path: path, array: entry.name,
+                                                   reason: "offset \(entry.offset) out of range (expected \(expectedOffset))")
+            }
+            let end = entry.offset + entry.bytes
+            expectedOffset = Container.aligned(end)
+            guard expectedOffset <= size, isZero(bytes, end..<expectedOffset) else {
+                throw ContainerError.arrayMismatch(path: path, array: entry.name, reason: "padding after it is not zero")
             }
             if verifyArrays {
                 let data = UnsafeRawBufferPointer(rebasing: bytes[entry.offset..<(entry.offset + entry.bytes)])
@@ -337,7 +395,14 @@ public final class ContainerReader: @unchecked Sendable {
                 }
             }
         }
-        return (storedVersion, table, metadata)
+        guard expectedOffset == size else {
+            throw ContainerError.malformedHeader(path: path, reason: "\(size - expectedOffset) unexpected bytes after the last tensor")
+        }
+        return (storedVersion, table, metadata, headerData)
+    }
+
+    private static func isZero(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        range.allSatisfy { bytes[$0] == 0 }
     }
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), mappedLength) }
@@ -345,7 +410,7 @@ public final class ContainerReader: @unchecked Sendable {
     /// Decodes the header's metadata object.
     public func metadata<Metadata: Decodable>(_ type: Metadata.Type) throws -> Metadata {
         do {
-            return try JSONDecoder().decode(Metadata.self, from: metadataJSON)
+            return try Container.makeJSONDecoder().decode(MetadataOnly<Metadata>.self, from: headerJSON).metadata
         } catch {
             throw ContainerError.malformedHeader(path: path, reason: "metadata: \(Self.describe(error))")
         }

@@ -1,1 +1,0 @@
-// S2SCheckpoint: filled in by its issue.

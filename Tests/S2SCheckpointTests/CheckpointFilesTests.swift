@@ -1,0 +1,58 @@
+import Foundation
+import S2SCheckpoint
+import XCTest
+
+final class CheckpointFilesTests: XCTestCase {
+    func testNames() {
+        XCTAssertEqual(CheckpointFiles.numberedPath(for: "runs/model.s2s", updates: 1000), "runs/model.s2s.iter1000")
+        XCTAssertEqual(CheckpointFiles.bestPath(for: "runs/model.s2s"), "runs/model.best.s2s")
+        XCTAssertEqual(CheckpointFiles.bestPath(for: "model"), "model.best")
+    }
+
+    func testRotationKeepsTheNewestSnapshots() throws {
+        let directory = Sample.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/model.s2s"
+        let checkpoint = try Sample.checkpoint()
+        for updates in [500, 1000, 1500, 2000, 10000] {
+            let numbered = CheckpointFiles.numberedPath(for: path, updates: updates)
+            try CheckpointIO.save(checkpoint, state: try Sample.state(for: checkpoint.parameters), to: numbered)
+        }
+        try Data().write(to: URL(fileURLWithPath: path + ".iter12x"))  // not a snapshot
+        try CheckpointIO.write(checkpoint, to: path)
+        let removed = try CheckpointFiles.rotate(path, keep: 2)
+        XCTAssertEqual(removed, [500, 1000, 1500].map { CheckpointFiles.numberedPath(for: path, updates: $0) })
+        XCTAssertEqual(try CheckpointFiles.numberedSnapshots(of: path).map(\.updates), [2000, 10000])
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        XCTAssertEqual(left, ["model.s2s", "model.s2s.iter10000", "model.s2s.iter10000.state", "model.s2s.iter12x",
+                              "model.s2s.iter2000", "model.s2s.iter2000.state"])
+        XCTAssertEqual(try CheckpointFiles.rotate(path, keep: 0), [])
+    }
+
+    func testBestCopyIsIdentical() throws {
+        let directory = Sample.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/model.s2s"
+        try CheckpointIO.write(try Sample.checkpoint(), to: path)
+        let best = CheckpointFiles.bestPath(for: path)
+        try CheckpointFiles.copy(from: path, to: best)
+        XCTAssertEqual(FileManager.default.contents(atPath: best), FileManager.default.contents(atPath: path))
+        XCTAssertNoThrow(try ModelFile(path: best))
+    }
+
+    /// Stray temporaries from a killed write are removed; the complete file and unrelated
+    /// files are left alone.
+    func testStaleTemporariesAreRemoved() throws {
+        let directory = Sample.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/model.s2s"
+        try CheckpointIO.write(try Sample.checkpoint(), to: path)
+        let stale = ["model.s2s.tmp.a1B2c3", "model.s2s.state.tmp.zzzzzz", "model.s2s.iter500.tmp.QWErty"]
+        let unrelated = ["other.s2s.tmp.a1B2c3", "model.s2s.tmp.notes", "model.s2s.backup.tmp.abcdef"]
+        for name in stale + unrelated { try Data([1, 2, 3]).write(to: URL(fileURLWithPath: directory + "/" + name)) }
+        let removed = try CheckpointFiles.removeStaleTemporaries(of: path)
+        XCTAssertEqual(Set(removed), Set(stale.map { directory + "/" + $0 }))
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: directory)), Set(unrelated + ["model.s2s"]))
+        XCTAssertNoThrow(try ModelFile(path: path))
+    }
+}
