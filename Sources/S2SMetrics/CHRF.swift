@@ -229,13 +229,13 @@ struct CHRFStatisticsExtractor {
                 let first = bytes[word.lowerBound], last = bytes[word.upperBound - 1]
                 let isSingleCharacter = PythonText.sequenceLength(lead: first) >= word.count
                 if !isSingleCharacter && Self.punctuation.contains(last) {
-                    wordIds.append(interner.id(bytes, word.lowerBound..<(word.upperBound - 1)))
-                    wordIds.append(interner.id(bytes, (word.upperBound - 1)..<word.upperBound))
+                    wordIds.append(internWord(bytes, word.lowerBound..<(word.upperBound - 1)))
+                    wordIds.append(internWord(bytes, (word.upperBound - 1)..<word.upperBound))
                 } else if !isSingleCharacter && Self.punctuation.contains(first) {
-                    wordIds.append(interner.id(bytes, word.lowerBound..<(word.lowerBound + 1)))
-                    wordIds.append(interner.id(bytes, (word.lowerBound + 1)..<word.upperBound))
+                    wordIds.append(internWord(bytes, word.lowerBound..<(word.lowerBound + 1)))
+                    wordIds.append(internWord(bytes, (word.lowerBound + 1)..<word.upperBound))
                 } else {
-                    wordIds.append(interner.id(bytes, word))
+                    wordIds.append(internWord(bytes, word))
                 }
             }
             for position in wordIds.indices {
@@ -249,11 +249,23 @@ struct CHRFStatisticsExtractor {
         }
     }
 
+    /// The id of the word `bytes[range]`, shared by the hypothesis and references of a segment:
+    /// words are copied to one arena per segment so the interner compares like with like.
+    private mutating func internWord(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt32 {
+        let start = wordBytes.count
+        wordBytes.append(contentsOf: bytes[range])
+        let before = interner.count
+        let id = wordBytes.withUnsafeBufferPointer { interner.id($0, start..<wordBytes.count) }
+        if interner.count == before { wordBytes.removeLast(range.count) }
+        return id
+    }
+
     /// The statistics of the hypothesis against its best reference (highest segment chrF).
     mutating func statistics(hypothesis: String, references: [String]) -> CHRFStatistics {
         let orders = options.charOrder + options.wordOrder
         indexer.reset()
         interner.reset()
+        wordBytes.removeAll(keepingCapacity: true)
         var hypothesisTotals = [Int](repeating: 0, count: orders)
         hypothesisIds.removeAll(keepingCapacity: true)
         forEachNGram(of: hypothesis) { me, id, order in
