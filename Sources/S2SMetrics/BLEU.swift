@@ -239,7 +239,9 @@ public enum BLEU {
         return score
     }
 
-    static func checkLineCounts(hypotheses: [String], references: [[String]],
+    /// Throws `MetricsError.lineCountMismatch` (naming the streams and their line counts) unless every
+    /// reference set has one line per hypothesis, and `.noReferences` when there is none.
+    public static func checkLineCounts(hypotheses: [String], references: [[String]],
                                 hypothesisName: String = "hypothesis",
                                 referenceNames: [String]? = nil) throws {
         guard !references.isEmpty else { throw MetricsError.noReferences }

@@ -98,3 +98,12 @@ enum PythonText {
         if wordStart >= 0 { words.append((base + wordStart)..<(base + count)) }
     }
 }
+
+/// `line` without trailing whitespace, exactly as Python's `str.rstrip()` (what sacreBLEU's
+/// command line does to every line it reads).
+public func rstrippedLikePython(_ line: String) -> String {
+    withUTF8Bytes(line) { bytes in
+        let kept = PythonText.rstrippedCount(bytes)
+        return kept == bytes.count ? line : String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<kept]), as: UTF8.self)
+    }
+}
