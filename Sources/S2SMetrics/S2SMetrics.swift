@@ -1,1 +1,0 @@
-// S2SMetrics: filled in by its issue.
