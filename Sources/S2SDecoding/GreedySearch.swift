@@ -75,9 +75,21 @@ public struct GreedySearch: Sendable {
 func argmax(_ values: UnsafeBufferPointer<Float>) -> Int32 {
     var best = -Float.infinity
     var bestIndex = -1
-    for index in 0..<values.count where values[index] > best {
-        best = values[index]
-        bestIndex = index
+    var e = 0
+    while e < values.count {
+        // Skip 16 values at a time when none beats the best so far (the common case).
+        if e + 16 <= values.count {
+            let chunk = UnsafeRawPointer(values.baseAddress! + e).loadUnaligned(as: SIMD16<Float>.self)
+            if all(chunk .<= SIMD16(repeating: best)) { e += 16; continue }  // NaN lanes: not all ≤
+        }
+        let stop = min(values.count, e + 16)
+        while e < stop {
+            if values[e] > best {
+                best = values[e]
+                bestIndex = e
+            }
+            e += 1
+        }
     }
     return bestIndex < 0 ? SpecialTokens.eos : Int32(bestIndex)
 }

@@ -43,20 +43,31 @@ public struct TopK {
                 let capacity = k
                 // Threshold: while the heap is full, an element must beat the root to enter.
                 var threshold = kept == capacity ? heapScores[0] : -Float.infinity
-                for e in 0..<values.count {
-                    let score = values[e] + bias
-                    // NaN and -inf compare false here, so they are never kept.
-                    guard score >= threshold, score > -Float.infinity else { continue }
-                    let index = indexOffset + e
-                    if kept < capacity {
-                        Self.siftUp(heapScores, heapIndices, at: kept, score: score, index: index)
-                        kept += 1
-                        if kept == capacity { threshold = heapScores[0] }
-                    } else {
-                        // Equal to the root: the earlier index (already kept) wins.
-                        guard Self.worse(heapScores[0], heapIndices[0], score, index) else { continue }
-                        Self.siftDown(heapScores, heapIndices, count: kept, score: score, index: index)
-                        threshold = heapScores[0]
+                var e = 0
+                while e < values.count {
+                    // Once the heap is full almost nothing enters: skip 16 values at a time
+                    // when even their maximum cannot reach the threshold (x + bias is monotone).
+                    if kept == capacity && e + 16 <= values.count {
+                        let chunk = UnsafeRawPointer(values.baseAddress! + e).loadUnaligned(as: SIMD16<Float>.self)
+                        if chunk.max() + bias < threshold { e += 16; continue }
+                    }
+                    let stop = min(values.count, e + 16)
+                    while e < stop {
+                        defer { e += 1 }
+                        let score = values[e] + bias
+                        // NaN and -inf compare false here, so they are never kept.
+                        guard score >= threshold, score > -Float.infinity else { continue }
+                        let index = indexOffset + e
+                        if kept < capacity {
+                            Self.siftUp(heapScores, heapIndices, at: kept, score: score, index: index)
+                            kept += 1
+                            if kept == capacity { threshold = heapScores[0] }
+                        } else {
+                            // Equal to the root: the earlier index (already kept) wins.
+                            guard Self.worse(heapScores[0], heapIndices[0], score, index) else { continue }
+                            Self.siftDown(heapScores, heapIndices, count: kept, score: score, index: index)
+                            threshold = heapScores[0]
+                        }
                     }
                 }
                 count = kept

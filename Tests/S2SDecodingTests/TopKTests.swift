@@ -31,3 +31,26 @@ final class TopKTests: XCTestCase {
         }
     }
 }
+
+final class ArgmaxTests: XCTestCase {
+    /// The SIMD-skipping argmax equals a plain first-maximum scan, NaN and -∞ included.
+    func testMatchesPlainScan() {
+        var state: UInt64 = 99
+        for trial in 0..<60 {
+            let count = 1 + trial * 7
+            var values = (0..<count).map { _ -> Float in
+                state = mix(state)
+                return Float(state % 11) - 5
+            }
+            if trial % 3 == 0 { for i in stride(from: 0, to: count, by: 5) { values[i] = .nan } }
+            if trial % 4 == 0 { for i in stride(from: 1, to: count, by: 3) { values[i] = -.infinity } }
+            var expected: Int32 = 3
+            var best = -Float.infinity
+            for (i, value) in values.enumerated() where value > best { best = value; expected = Int32(i) }
+            let got = values.withUnsafeBufferPointer { argmax($0) }
+            XCTAssertEqual(got, expected, "trial \(trial)")
+        }
+        let allBad: [Float] = [.nan, -.infinity, .nan]
+        XCTAssertEqual(allBad.withUnsafeBufferPointer { argmax($0) }, 3, "a broken row ends the sentence")
+    }
+}
