@@ -1,0 +1,102 @@
+import S2SModel
+import S2STensor
+
+/// Greedy decoding of a batch: every sentence takes its most probable token at each step.
+///
+/// One row per unfinished sentence; a row that emits `</s>` leaves the batch through
+/// `select(parents:)`, so later steps only pay for sentences still being translated.
+public struct GreedySearch: Sendable {
+    /// Length limit, normalization (only for the reported score) and attention collection.
+    public var options: SearchOptions
+
+    public init(options: SearchOptions = SearchOptions()) {
+        self.options = options
+    }
+
+    /// Translates `sources` (token ids, each ending in `</s>`); result i is a one-element list
+    /// holding source i's translation.
+    public func translate(_ sources: [[Int32]], with decoder: StepDecoder) throws -> [[Translation]] {
+        try validateSources(sources)
+        if sources.isEmpty { return [] }
+        let vocabularySize = decoder.targetVocabularySize
+        let maxLengths = sources.map { options.maxTargetLength(sourceTokens: $0.count) }
+        try decoder.begin(sources: sources)
+
+        // logProbabilities: [rows, V], sized once for the first (widest) step.
+        let logProbabilities = UnsafeMutableBufferPointer<Float>.allocate(capacity: sources.count * vocabularySize)
+        defer { logProbabilities.deallocate() }
+
+        var tokens = [[Int32]](repeating: [], count: sources.count)
+        var scores = [Float](repeating: 0, count: sources.count)
+        var attention = [[[Float]]](repeating: [], count: sources.count)
+        var rowSentence = Array(0..<sources.count)
+        var previousTokens = [Int32](repeating: SpecialTokens.bos, count: sources.count)
+        var survivors: [Int32] = []
+        survivors.reserveCapacity(sources.count)
+        var step = 0
+        while !rowSentence.isEmpty {
+            step += 1
+            decoder.step(previousTokens: previousTokens, logProbabilities: logProbabilities)
+            survivors.removeAll(keepingCapacity: true)
+            for row in 0..<rowSentence.count {
+                let sentence = rowSentence[row]
+                let rowStart = row * vocabularySize
+                let token: Int32 = step >= maxLengths[sentence]
+                    ? SpecialTokens.eos
+                    : argmax(UnsafeBufferPointer(rebasing: logProbabilities[rowStart..<rowStart + vocabularySize]))
+                tokens[sentence].append(token)
+                scores[sentence] += logProbabilities[rowStart + Int(token)]
+                if options.collectAttention { attention[sentence].append(decoder.attention(row: row)) }
+                if token != SpecialTokens.eos {
+                    survivors.append(Int32(row))
+                    previousTokens[survivors.count - 1] = token
+                }
+            }
+            if survivors.count != rowSentence.count {
+                rowSentence = survivors.map { rowSentence[Int($0)] }
+                previousTokens.removeLast(previousTokens.count - survivors.count)
+                if !survivors.isEmpty { decoder.select(parents: survivors) }
+            }
+        }
+        return (0..<sources.count).map { sentence in
+            var pieces = tokens[sentence]
+            let length = pieces.count
+            if pieces.last == SpecialTokens.eos { pieces.removeLast() }
+            return [Translation(tokens: pieces,
+                                score: options.lengthPenalty.normalized(scores[sentence], length: length),
+                                logProbability: scores[sentence], attention: attention[sentence])]
+        }
+    }
+}
+
+/// The first index of the largest value; `</s>` when every value is -∞ or NaN, so a broken
+/// row ends its sentence instead of looping to the length limit.
+@inline(__always)
+func argmax(_ values: UnsafeBufferPointer<Float>) -> Int32 {
+    var best = -Float.infinity
+    var bestIndex = -1
+    var e = 0
+    while e < values.count {
+        // Skip 16 values at a time when none beats the best so far (the common case).
+        if e + 16 <= values.count {
+            let chunk = UnsafeRawPointer(values.baseAddress! + e).loadUnaligned(as: SIMD16<Float>.self)
+            if all(chunk .<= SIMD16(repeating: best)) { e += 16; continue }  // NaN lanes: not all ≤
+        }
+        let stop = min(values.count, e + 16)
+        while e < stop {
+            if values[e] > best {
+                best = values[e]
+                bestIndex = e
+            }
+            e += 1
+        }
+    }
+    return bestIndex < 0 ? SpecialTokens.eos : Int32(bestIndex)
+}
+
+/// Throws unless every source is non-empty and ends in `</s>`.
+func validateSources(_ sources: [[Int32]]) throws {
+    for (index, source) in sources.enumerated() where source.last != SpecialTokens.eos {
+        throw DecodingError.malformedSource(index: index)
+    }
+}

@@ -1,1 +1,0 @@
-// S2SDecoding: filled in by its issue.

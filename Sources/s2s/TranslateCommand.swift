@@ -1,0 +1,154 @@
+import ArgumentParser
+import Foundation
+import S2SDecoding
+import S2SIO
+import S2SModel
+import S2STensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `s2s translate`: source lines in (files or stdin), one translation per line out, in order.
+struct TranslateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "translate",
+        abstract: "Translate text line by line with greedy or beam search.",
+        discussion: """
+        Reads source lines from FILE… (or stdin; `-` is stdin) and writes one translation per \
+        input line to stdout, in input order. Works as a streaming filter: a line typed \
+        interactively is translated as soon as no more input is waiting. Blank lines give blank \
+        lines; lines longer than --max-source-length pieces are cut into chunks translated \
+        separately and joined with a space. Scores are log-probabilities divided by GNMT's \
+        length penalty ((5 + |Y|) / 6)^α, |Y| counting </s>.
+        """
+    )
+
+    @Option(name: [.short, .customLong("model")],
+            help: "Model file; give it several times to decode with an ensemble (mean log-probabilities).")
+    var models: [String] = []
+
+    @Option(name: .customLong("beam"), help: "Beam size; 1 is greedy search.")
+    var beamSize = 1
+
+    @Option(name: .customLong("batch"), help: "Sentences decoded together (sorted by length, output in input order).")
+    var batchSize = 32
+
+    @Option(name: .customLong("max-length-factor"),
+            help: "Longest translation: this × source pieces + 5 target pieces (then </s> is forced).")
+    var maxLengthFactor = 2.5
+
+    @Option(name: .customLong("max-source-length"),
+            help: "Longer lines are cut into chunks of at most this many source pieces.")
+    var maxSourceLength = 128
+
+    @Option(name: .customLong("normalize"),
+            help: "Length normalization α: rank by log P / ((5 + |Y|) / 6)^α; 0 turns it off.")
+    var lengthNormalization: Float = 0.6
+
+    @Flag(name: .customLong("n-best"), help: "Print the whole beam: `id ||| translation ||| score`, best first.")
+    var nBest = false
+
+    @Flag(name: .customLong("scores"), help: "Append ` ||| score` to each translation.")
+    var scores = false
+
+    @Flag(name: .customLong("alignment"),
+          help: "Append ` ||| i-j …` hard alignments (source piece i, target piece j, argmax of attention).")
+    var alignment = false
+
+    @Option(name: .customLong("attention-plot"), help: "Write an SVG attention heatmap per line into this directory.")
+    var attentionPlotDirectory: String?
+
+    @Option(name: .customLong("threads"), help: "BLAS threads.")
+    var threads = 2
+
+    @Flag(name: .customLong("quiet"), help: "No progress or warnings on stderr.")
+    var quiet = false
+
+    @Argument(help: "Source text files (plain or gzip); stdin when none.")
+    var files: [String] = []
+
+    func validate() throws {
+        if models.isEmpty { throw ValidationError("give a model with -m/--model") }
+        if beamSize < 1 { throw ValidationError("--beam must be at least 1") }
+        if batchSize < 1 { throw ValidationError("--batch must be at least 1") }
+        if maxSourceLength < 1 { throw ValidationError("--max-source-length must be at least 1") }
+        if !(maxLengthFactor > 0) { throw ValidationError("--max-length-factor must be positive") }
+        if !(lengthNormalization >= 0) { throw ValidationError("--normalize must be ≥ 0") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    var translatorOptions: TranslatorOptions {
+        let search = SearchOptions(beamSize: beamSize, nBest: nBest ? beamSize : 1,
+                                   lengthPenalty: LengthPenalty(alpha: lengthNormalization),
+                                   maxLengthFactor: maxLengthFactor, maxLengthConstant: 5,
+                                   collectAttention: alignment || attentionPlotDirectory != nil)
+        return TranslatorOptions(search: search, batchSize: batchSize, maxSourceLength: maxSourceLength)
+    }
+
+    func run() {
+        runReportingErrors {
+            // A closed pipe (`| head -3`) ends the program quietly: EPIPE is handled on write.
+            signal(SIGPIPE, SIG_IGN)
+            BLAS.setThreads(threads)
+            let model = try loadTranslationModels(paths: models)
+            let decoder: StepDecoder = model.decoders.count == 1
+                ? model.decoders[0] : try EnsembleDecoder(members: model.decoders)
+            let translator = Translator(decoder: decoder, options: translatorOptions,
+                                        encode: model.encode, decode: model.decode)
+            if let directory = attentionPlotDirectory {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            let formatter = TranslationFormatter(nBest: nBest, scores: scores, alignment: alignment)
+            var output = StandardOutput()
+            let emit: (LineTranslation) throws -> Void = { line in
+                output.append(formatter.format(line))
+                if let directory = attentionPlotDirectory { try writePlot(line, model: model, directory: directory) }
+            }
+            for path in files.isEmpty ? ["-"] : files {
+                try TranslationStream.run(
+                    reader: try LineReader(path: path), translator: translator,
+                    invalidUTF8: { name, line in
+                        if !quiet { printToStandardError("s2s: warning: \(name):\(line): invalid UTF-8, replaced with U+FFFD") }
+                    },
+                    emit: emit, didEmit: { output.flush() })
+            }
+            try translator.flush(emit: emit)
+            output.flush()
+        }
+    }
+
+    /// Writes `<directory>/<line number>.svg` (1-based) for the line's best translation.
+    private func writePlot(_ line: LineTranslation, model: TranslationModel, directory: String) throws {
+        guard let best = line.hypotheses.first, !best.attention.isEmpty else { return }
+        let svg = AttentionSVG.render(sourcePieces: model.sourcePieceStrings(line.sourceTokens),
+                                      targetPieces: model.targetPieceStrings(best.tokens),
+                                      attention: best.attention, title: "line \(line.index + 1)")
+        try AtomicFile.write(text: svg, to: "\(directory)/\(line.index + 1).svg")
+    }
+}
+
+/// stdout with our own buffer: written out per batch, and a closed reader (EPIPE) ends the
+/// program quietly with status 0, as `head` expects of a filter.
+struct StandardOutput {
+    private var pending: [UInt8] = []
+
+    mutating func append(_ text: String) {
+        pending.append(contentsOf: text.utf8)
+    }
+
+    mutating func flush() {
+        var offset = 0
+        while offset < pending.count {
+            let written = pending.withUnsafeBytes { raw in
+                write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE { exit(0) }
+                reportAndExit(IOError.cannotWrite(path: "<stdout>", reason: systemErrorMessage(errno)))
+            }
+            offset += written
+        }
+        pending.removeAll(keepingCapacity: true)
+    }
+}

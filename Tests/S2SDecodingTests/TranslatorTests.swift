@@ -1,0 +1,123 @@
+@testable import S2SDecoding
+import S2SIO
+import S2SModel
+import S2STensor
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Translator with a toy network and a toy whitespace "subword" model: word w ↔ id.
+final class TranslatorTests: XCTestCase {
+    static let vocabularySize = 40
+
+    /// Words → ids 4…39 by a fixed hash of their bytes; the same word always gets the same id.
+    static func encode(_ line: String) -> [Int32] {
+        line.split(separator: " ").map { word in
+            Int32(4 + Int(word.utf8.reduce(UInt64(0x5EED)) { mix($0 ^ UInt64($1)) } % UInt64(vocabularySize - 4)))
+        }
+    }
+
+    static func decode(_ tokens: [Int32]) -> String {
+        tokens.map { "w\($0)" }.joined(separator: " ")
+    }
+
+    func makeTranslator(beam: Int = 1, nBest: Int = 1, batch: Int = 4, window: Int = 3, maxSource: Int = 128,
+                        attention: Bool = false, seed: UInt64 = 11) -> (Translator, FunctionDecoder) {
+        let decoder = FunctionDecoder(vocabularySize: Self.vocabularySize,
+                                      distribution: pseudoRandomDistribution(vocabularySize: Self.vocabularySize,
+                                                                             seed: seed, endBias: 0.6))
+        let options = TranslatorOptions(search: SearchOptions(beamSize: beam, nBest: nBest, collectAttention: attention),
+                                        batchSize: batch, sortWindowBatches: window, maxSourceLength: maxSource)
+        return (Translator(decoder: decoder, options: options, encode: Self.encode, decode: Self.decode), decoder)
+    }
+
+    let lines: [String] = [
+        "a small dog runs", "", "   ", "the cat", "two men are playing football on the beach", "a",
+        "x y z", "", "people walk down a busy street at night", "red", "one two three four five six seven",
+        "a girl in a pink dress", "boats", "   ", "an old man sits",
+    ]
+
+    /// One result per input line, in input order, whatever the line: empty, spaces only, a
+    /// 5,000-token line, a last line without a newline (read through LineReader).
+    func testOneOutputPerInputLineInOrder() throws {
+        let long = (0..<5000).map { "tok\($0 % 97)" }.joined(separator: " ")
+        var inputs = lines
+        inputs.insert(long, at: 3)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("s2s-translator-\(getpid()).txt").path
+        try inputs.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)  // no final newline
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let read = try LineReader(path: path).readAllLines()
+        XCTAssertEqual(read, inputs)
+
+        for beam in [1, 3] {
+            let (translator, _) = makeTranslator(beam: beam, maxSource: 64)
+            let results = try translator.translate(read)
+            XCTAssertEqual(results.count, inputs.count, "beam \(beam)")
+            XCTAssertEqual(results.map(\.index), Array(inputs.indices), "beam \(beam)")
+            XCTAssertEqual(results.map(\.source), inputs, "beam \(beam)")
+            for result in results where result.source.trimmingCharacters(in: .whitespaces).isEmpty {
+                XCTAssertEqual(result.hypotheses.map(\.text), [""], "beam \(beam): a blank line gives a blank line")
+            }
+            // The long line: 5,000 pieces in chunks of 64 → 79 chunks, each with a translation.
+            let longResult = results[3]
+            XCTAssertEqual(longResult.sourceTokens.count, 5000)
+            XCTAssertGreaterThan(longResult.hypotheses[0].tokens.count, 79, "beam \(beam)")
+            XCTAssertFalse(longResult.hypotheses[0].text.contains("\n"))
+        }
+    }
+
+    /// Blank lines never reach the network.
+    func testBlankLinesDoNotRunTheModel() throws {
+        let (translator, decoder) = makeTranslator()
+        let results = try translator.translate(["", "  ", ""])
+        XCTAssertEqual(results.count, 3)
+        XCTAssertEqual(decoder.beginCount, 0)
+    }
+
+    /// Batched and one-at-a-time translation give identical output (greedy and beam 5).
+    func testBatchedEqualsUnbatched() throws {
+        for beam in [1, 5] {
+            let (single, _) = makeTranslator(beam: beam, nBest: beam, batch: 1, window: 1)
+            let (batched, decoder) = makeTranslator(beam: beam, nBest: beam, batch: 6, window: 2)
+            let one = try single.translate(lines)
+            let many = try batched.translate(lines)
+            XCTAssertEqual(one, many, "beam \(beam)")
+            XCTAssertGreaterThan(decoder.rowsPerStep.max()!, beam, "beam \(beam): batches really held several sentences")
+        }
+    }
+
+    /// Streaming: nothing comes out before a window fills or `flush`; then every queued line
+    /// comes out, in order.
+    func testStreamingEmitsOnFlushInOrder() throws {
+        let (translator, _) = makeTranslator(batch: 2, window: 2)  // window: 4 chunks
+        var emitted: [Int] = []
+        try translator.add("a b") { emitted.append($0.index) }
+        try translator.add("") { emitted.append($0.index) }
+        try translator.add("c d e") { emitted.append($0.index) }
+        XCTAssertEqual(emitted, [])
+        XCTAssertEqual(translator.pendingLineCount, 3)
+        try translator.flush { emitted.append($0.index) }
+        XCTAssertEqual(emitted, [0, 1, 2])
+        for line in ["f", "g h", "i", "j k l"] { try translator.add(line) { emitted.append($0.index) } }
+        XCTAssertEqual(emitted, [0, 1, 2, 3, 4, 5, 6], "a full window is translated without flush")
+        try translator.flush { emitted.append($0.index) }
+        XCTAssertEqual(emitted.count, 7)
+    }
+
+    /// Attention comes out per line as target pieces × source pieces, `</s>` left out, also
+    /// across chunks (block-diagonal).
+    func testLineAttentionShapes() throws {
+        let (translator, _) = makeTranslator(beam: 2, maxSource: 3, attention: true)
+        let results = try translator.translate(["a b", "a b c d e f g"])
+        for result in results {
+            let hypothesis = result.hypotheses[0]
+            XCTAssertEqual(hypothesis.attention.count, hypothesis.tokens.count)
+            for row in hypothesis.attention { XCTAssertEqual(row.count, result.sourceTokens.count) }
+        }
+        // Chunked line: a target piece of chunk 2 attends only to source pieces 3…5.
+        let alignment = AlignmentPrinter.hardAlignment(results[1].hypotheses[0].attention)
+        XCTAssertEqual(alignment.count, results[1].hypotheses[0].tokens.count)
+        XCTAssertTrue(alignment.allSatisfy { $0.source < 7 })
+    }
+}
