@@ -10,3 +10,9 @@ public protocol SentenceEncoder: Sendable {
     /// The ids of `text`, without `<s>` or `</s>` (the loader appends `</s>` itself).
     func encode(_ text: String) -> [Int32]
 }
+
+import S2SSubword
+
+extension SubwordVocabulary: SentenceEncoder {
+    public var vocabularySize: Int { size }
+}

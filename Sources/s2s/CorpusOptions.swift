@@ -83,26 +83,23 @@ struct TrainingDataOptions: ParsableArguments {
     func validate() throws {
         if preparedPath != nil && text.input != nil { throw ValidationError("give either --data or a text corpus, not both") }
         if preparedPath == nil && text.input == nil { throw ValidationError("no training data: give SRC TGT, --tsv FILE or --data FILE") }
-        if preparedPath == nil && text.vocabularyPath == nil { throw ValidationError("a text corpus needs its vocabulary: -v FILE") }
     }
 
     /// Loads the corpus: maps the prepared file (checking it against `-v` when given), or reads
     /// and encodes the text, reporting progress on stderr unless `quiet`.
-    func loadCorpus(quiet: Bool) throws -> ParallelCorpus {
+    func loadCorpus(encoder: any SentenceEncoder, quiet: Bool) throws -> ParallelCorpus {
         if let preparedPath {
-            let fingerprint = try text.vocabularyPath.map { try loadSentenceEncoder(path: $0).fingerprint }
-            return try PreparedCorpus.open(preparedPath, expectedFingerprint: fingerprint)
+            return try PreparedCorpus.open(preparedPath, expectedFingerprint: encoder.fingerprint)
         }
-        return try loadTextCorpus(text, quiet: quiet)
+        return try loadTextCorpus(text, encoder: encoder, quiet: quiet)
     }
 }
 
 /// Reads and encodes the text corpus named by `options`, with progress lines on stderr.
-func loadTextCorpus(_ options: CorpusTextOptions, quiet: Bool) throws -> ParallelCorpus {
-    guard let input = options.input, let vocabularyPath = options.vocabularyPath else {
-        throw ValidationError("a text corpus needs SRC TGT (or --tsv FILE) and -v FILE")
+func loadTextCorpus(_ options: CorpusTextOptions, encoder: any SentenceEncoder, quiet: Bool) throws -> ParallelCorpus {
+    guard let input = options.input else {
+        throw ValidationError("a text corpus needs SRC TGT (or --tsv FILE)")
     }
-    let encoder = try loadSentenceEncoder(path: vocabularyPath)
     let progress = LoadProgress(quiet: quiet)
     let corpus = try CorpusLoader.load(input, encoder: encoder, filter: options.filter, progress: progress.report)
     progress.finish(corpus.statistics)

@@ -1,38 +1,284 @@
 import ArgumentParser
 import Foundation
+import S2SCheckpoint
 import S2SCorpus
+import S2SIO
+import S2SModel
+import S2SSubword
+import S2STensor
+import S2STraining
 
-/// `s2s train`: train a model. For now only the data side exists: `--dry-run` loads, checks,
-/// filters and batches the corpus and prints its statistics.
+/// `s2s train SRC TGT -o model.s2s`: learn (or load) a vocabulary, load and batch the corpus,
+/// train with validation and checkpoints, and stop cleanly on a limit or a signal.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a translation model on a parallel corpus.")
+        abstract: "Train a translation model on a parallel corpus.",
+        discussion: """
+        Without -v, a joint BPE vocabulary (--vocab-size pieces) is learned on the training files and \
+        embedded in the model. Ctrl-C (SIGINT) or SIGTERM finishes the current update, writes a \
+        checkpoint and exits with status 130; run the same command with --resume to continue.
+        """)
 
     @OptionGroup var data: TrainingDataOptions
+
+    @Option(name: .shortAndLong, help: "Model file to write (a .state sibling holds what --resume needs).")
+    var output: String?
 
     @Flag(name: .customLong("dry-run"), help: "Load, check, filter and batch the data, print statistics, and stop before training.")
     var dryRun = false
 
+    @Flag(help: "Continue the run saved in -o exactly where it stopped.")
+    var resume = false
+
+    @Option(name: .customLong("vocab-size"), help: "Pieces of the vocabulary learned when -v is not given.")
+    var vocabularySize = 8000
+
+    @Option(name: .customLong("valid-src"), help: "Validation source file.")
+    var validSource: String?
+
+    @Option(name: .customLong("valid-tgt"), help: "Validation target file.")
+    var validTarget: String?
+
+    @Option(name: .customLong("valid-frequency"), help: "Validate every N updates.")
+    var validFrequency = 1000
+
+    @Flag(name: .customLong("no-valid-bleu"), help: "Validate by cross-entropy only (skip greedy decoding and BLEU).")
+    var noValidationBLEU = false
+
+    @Option(name: .customLong("time-limit"), help: "Stop after this much training time, e.g. 30m, 1h30m, 90s.")
+    var timeLimit: String?
+
+    @Option(name: .customLong("max-epochs"), help: "Stop after this many epochs.")
+    var maxEpochs: Int?
+
+    @Option(name: .customLong("max-updates"), help: "Stop after this many updates.")
+    var maxUpdates: Int?
+
+    @Option(name: .customLong("early-stopping"), help: "Stop after N validations without improvement.")
+    var earlyStopping: Int?
+
+    @Option(name: .customLong("learning-rate"), help: "Peak Adam learning rate.")
+    var learningRate: Float = 1e-3
+
+    @Option(name: .customLong("warmup"), help: "Updates of linear learning-rate warmup.")
+    var warmup = 400
+
+    @Option(name: .customLong("lr-decay"), help: "inverse-sqrt, plateau or constant.")
+    var decay: String = "inverse-sqrt"
+
+    @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this (0: off).")
+    var clipNorm: Float = 1
+
+    @Option(name: .customLong("label-smoothing"), help: "Label smoothing ε.")
+    var labelSmoothing: Float = 0.1
+
+    @Option(name: .customLong("dropout"), help: "Dropout on embeddings and (variational) on RNN states.")
+    var dropout: Float = 0.1
+
+    @Option(name: .customLong("dropout-output"), help: "Dropout before the output layer.")
+    var outputDropout: Float = 0.2
+
+    @Option(name: .customLong("emb"), help: "Embedding size E.")
+    var embeddingSize = 256
+
+    @Option(name: .customLong("hidden"), help: "GRU hidden size H (per encoder direction).")
+    var hiddenSize = 512
+
+    @Option(name: .customLong("attention"), help: "Attention layer size A.")
+    var attentionSize = 512
+
+    @Flag(name: .customLong("tied-embeddings"), help: "Share the output layer with the target embeddings.")
+    var tiedEmbeddings = false
+
+    @Option(name: .customLong("save-frequency"), help: "Write a checkpoint every N updates.")
+    var saveFrequency = 1000
+
+    @Option(help: "Also keep the last N numbered checkpoints (model.s2s.iterN).")
+    var keep = 0
+
+    @Option(help: "BLAS threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Append one JSON object per report and validation to this file (see `s2s plot`).")
+    var log: String?
+
     @Flag(name: .customLong("quiet"), help: "No progress on stderr.")
     var quiet = false
 
-    func run() {
-        runReportingErrors {
-            let clock = ContinuousClock()
-            let start = clock.now
-            let corpus = try data.loadCorpus(quiet: quiet)
-            let loaded = clock.now - start
-            let iterator = try BatchIterator(corpus: corpus, options: data.batching.options)
-            guard dryRun else { throw CorpusCommandError.trainingNotAvailable }
-            let batches = iterator.epochStatistics()
-            print(corpusSummary(corpus))
-            print(batchingSummary(batches, options: data.batching.options))
-            let seconds = Double(loaded.components.seconds) + Double(loaded.components.attoseconds) * 1e-18
-            let rate = data.preparedPath == nil ? String(format: " (%@ pairs/s)", formatCount(Int(Double(corpus.statistics.pairsRead) / max(seconds, 1e-9)))) : " (prepared file, mapped)"
-            print(String(format: "load time          %.3f s", seconds) + rate)
+    func validate() throws {
+        if !dryRun && output == nil { throw ValidationError("missing -o FILE: where to write the model") }
+        if (validSource == nil) != (validTarget == nil) { throw ValidationError("give both --valid-src and --valid-tgt") }
+        if let timeLimit, parseDuration(timeLimit) == nil { throw ValidationError("--time-limit '\(timeLimit)' is not a duration such as 30m, 1h30m or 90s") }
+        if LearningRateSchedule.Decay(rawValue: decay) == nil { throw ValidationError("--lr-decay must be inverse-sqrt, plateau or constant") }
+        if !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
+        for (name, value) in [("--dropout", dropout), ("--dropout-output", outputDropout), ("--label-smoothing", labelSmoothing)]
+        where !(value >= 0 && value < 1) { throw ValidationError("\(name) must be in [0, 1)") }
+        for (name, value) in [("--emb", embeddingSize), ("--hidden", hiddenSize), ("--attention", attentionSize), ("--vocab-size", vocabularySize)]
+        where value < 1 { throw ValidationError("\(name) must be positive") }
+        if validFrequency < 1 || saveFrequency < 1 { throw ValidationError("--valid-frequency and --save-frequency must be positive") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+        if data.preparedPath != nil && data.text.vocabularyPath == nil && !resume {
+            throw ValidationError("--data needs the vocabulary it was prepared with: -v FILE")
+        }
+        if data.text.tsvPath != nil && data.text.vocabularyPath == nil && !resume {
+            throw ValidationError("--tsv needs a vocabulary (-v FILE): a stream cannot be read twice to learn one")
         }
     }
+
+    func run() {
+        runReportingErrors {
+            BLAS.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            // Pre-flight: everything cheap to check, before any long work.
+            if let output { try AtomicFile.checkWritable(output) }
+            if let log { try AtomicFile.checkWritable(log) }
+            for path in [data.text.files, [validSource, validTarget, data.preparedPath].compactMap { $0 }].joined() where path != "-" {
+                _ = try LineReader(path: path)
+            }
+            if resume, let output, !FileManager.default.fileExists(atPath: output) {
+                throw ValidationError("--resume: \(output) does not exist")
+            }
+            let progressLine = ProgressLine(quiet: quiet)
+            let vocabulary = try obtainVocabulary(progress: progressLine)
+            let corpus = try data.loadCorpus(encoder: vocabulary, quiet: quiet)
+            if dryRun {
+                let batches = try BatchIterator(corpus: corpus, options: data.batching.options).epochStatistics()
+                print(corpusSummary(corpus))
+                print(batchingSummary(batches, options: data.batching.options))
+                return
+            }
+            try train(corpus: corpus, vocabulary: vocabulary, progressLine: progressLine)
+        }
+    }
+
+    /// The vocabulary: from the model being resumed, from -v, or learned on the training files.
+    private func obtainVocabulary(progress: ProgressLine) throws -> SubwordVocabulary {
+        if resume, let output {
+            let model = try ModelFile(path: output, verifyTensors: false)
+            let vocabulary = try SubwordVocabulary(serialized: model.metadata.vocabulary.text, name: output)
+            if let path = data.text.vocabularyPath, try SubwordVocabulary(contentsOfFile: path).fingerprint != vocabulary.fingerprint {
+                throw ValidationError("--resume: \(path) is not the vocabulary \(output) was trained with")
+            }
+            return vocabulary
+        }
+        if let path = data.text.vocabularyPath { return try SubwordVocabulary(contentsOfFile: path) }
+        progress.note("s2s: learning a joint \(vocabularySize)-piece BPE vocabulary on \(data.text.files.joined(separator: " ")) (give -v to reuse one)")
+        var options = SubwordVocabulary.LearnOptions()
+        options.size = vocabularySize
+        return try SubwordVocabulary.learn(files: data.text.files, options: options)
+    }
+
+    private func train(corpus: ParallelCorpus, vocabulary: SubwordVocabulary, progressLine: ProgressLine) throws {
+        guard let output else { return }
+        var options = TrainingOptions()
+        options.learningRate = learningRate
+        options.warmupUpdates = warmup
+        options.decay = LearningRateSchedule.Decay(rawValue: decay) ?? .inverseSqrt
+        options.clipNorm = clipNorm
+        options.validFrequency = validFrequency
+        options.saveFrequency = saveFrequency
+        options.keep = keep
+        options.validationBLEU = !noValidationBLEU
+        options.stopping = StoppingRule(timeLimitSeconds: timeLimit.flatMap(parseDuration), maxEpochs: maxEpochs,
+                                        maxUpdates: maxUpdates, patience: earlyStopping)
+        options.batching = data.batching.options
+        options.seed = data.batching.seed
+
+        var validation: ValidationSet?
+        if let validSource, let validTarget {
+            let sources = try LineReader(path: validSource).readAllLines()
+            let targets = try LineReader(path: validTarget).readAllLines()
+            guard sources.count == targets.count else {
+                throw ValidationError("\(validSource) has \(sources.count) lines but \(validTarget) has \(targets.count)")
+            }
+            validation = ValidationSet(sourceLines: sources, referenceLines: targets, vocabulary: vocabulary,
+                                       maxLength: data.text.maxLength)
+        } else {
+            progressLine.note("s2s: no --valid-src/--valid-tgt given: validation and the best-model copy are skipped")
+        }
+
+        let trainer: Trainer
+        if resume {
+            trainer = try Trainer(resumingFrom: output, options: options, corpus: corpus, validation: validation,
+                                  s2sVersion: S2SVersion.string)
+            progressLine.note("s2s: resuming \(output) at update \(trainer.progress.updates), epoch \(trainer.progress.epoch)")
+        } else {
+            var config = ModelConfig(sourceVocabularySize: vocabulary.size, targetVocabularySize: vocabulary.size)
+            config.embeddingSize = embeddingSize
+            config.hiddenSize = hiddenSize
+            config.attentionSize = attentionSize
+            config.embeddingDropout = dropout
+            config.stateDropout = dropout
+            config.outputDropout = outputDropout
+            config.labelSmoothing = labelSmoothing
+            config.tiedEmbeddings = tiedEmbeddings
+            trainer = try Trainer(config: config, options: options, vocabulary: vocabulary, corpus: corpus,
+                                  validation: validation, modelPath: output, s2sVersion: S2SVersion.string)
+        }
+
+        var logWriter = try log.map { try AppendingLog(path: $0) }
+        installStopSignalHandlers()
+        var lastLogged = -1.0
+        var lastBLEU: Double?
+        let timeLimitSeconds = options.stopping.timeLimitSeconds
+        let reason = try trainer.run(shouldStop: { stopRequested.load(ordering: .relaxed) }) { event in
+            switch event {
+            case let .progress(record):
+                var line = String(format: "epoch %d  update %d  loss %.3f  %.0f tgt tok/s  lr %.2e  %@",
+                                  record.epoch, record.updates, record.loss ?? 0, record.targetTokensPerSecond ?? 0,
+                                  record.learningRate ?? 0, formatDuration(record.elapsedSeconds))
+                if let limit = timeLimitSeconds { line += " / " + formatDuration(limit) }
+                if let lastBLEU { line += String(format: "  valid BLEU %.2f", lastBLEU) }
+                progressLine.update(line)
+                if record.elapsedSeconds - lastLogged >= 10 {
+                    lastLogged = record.elapsedSeconds
+                    logWriter?.append(record.jsonLine())
+                }
+            case let .validation(record, improved):
+                lastBLEU = record.bleu
+                var line = String(format: "s2s: validation at update %d: cross-entropy %.4f  perplexity %.2f",
+                                  record.updates, record.crossEntropy ?? 0, record.perplexity ?? 0)
+                if let bleu = record.bleu { line += String(format: "  BLEU %.2f", bleu) }
+                progressLine.note(line + (improved ? "  (best so far)" : ""))
+                logWriter?.append(record.jsonLine())
+            case let .saved(path, best):
+                if !best { progressLine.note("s2s: saved \(path)") }
+            }
+        }
+        progressLine.finish()
+        try logWriter?.close()
+        let summary = "s2s: stopped (\(reason.rawValue)) after \(trainer.progress.updates) updates, epoch \(trainer.progress.epoch); model in \(output)"
+        if reason == .interrupted {
+            printToStandardError(summary)
+            printToStandardError("s2s: to continue, run the same command with --resume")
+            throw ExitCode(ExitStatus.interrupted)
+        }
+        if !quiet { printToStandardError(summary) }
+    }
+}
+
+/// Appends lines to a log file as training goes (a crash loses at most the last line).
+struct AppendingLog {
+    private let handle: FileHandle
+    private let path: String
+
+    init(path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw IOError.cannotWrite(path: path, reason: "cannot create")
+            }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw IOError.cannotWrite(path: path, reason: "cannot open") }
+        handle.seekToEndOfFile()
+        self.handle = handle
+        self.path = path
+    }
+
+    mutating func append(_ line: String) {
+        handle.write(Data((line + "\n").utf8))
+    }
+
+    func close() throws { try handle.close() }
 }
 
 /// The corpus statistics block printed by `prepare` and `train --dry-run`.

@@ -1,4 +1,7 @@
+import S2SCheckpoint
+import S2SDecoding
 import S2SModel
+import S2SSubword
 
 /// Everything `s2s translate` needs from model files: the networks and the subword codecs.
 struct TranslationModel {
@@ -14,16 +17,34 @@ struct TranslationModel {
     var targetPieceStrings: ([Int32]) -> [String]
 }
 
-/// Raised until the checkpoint reader is wired in.
-struct ModelLoadingPending: Error, CustomStringConvertible {
+/// A model file whose vocabulary differs from the first model's, in an ensemble.
+struct EnsembleVocabularyMismatch: Error, CustomStringConvertible {
     let path: String
-    var description: String { "\(path): model loading is being merged (S2SCheckpoint is not wired into translate yet)" }
+    let firstPath: String
+    var description: String { "\(path): its vocabulary differs from \(firstPath)'s; an ensemble needs one shared vocabulary" }
 }
 
-/// Loads the model files given to `translate` (several for an ensemble; the first one's
-/// vocabularies are used for encode/decode).
-/// TODO(lead, at merge): open each file with S2SCheckpoint, build its StepDecoder, and take
-/// encode/decode/piece strings from the model's S2SSubword vocabularies.
+/// Loads the model files given to `translate` (several for an ensemble; all must share the
+/// first one's vocabulary, which encodes and decodes).
 func loadTranslationModels(paths: [String]) throws -> TranslationModel {
-    throw ModelLoadingPending(path: paths.first ?? "")
+    var decoders: [StepDecoder] = []
+    var vocabulary: SubwordVocabulary?
+    var firstFingerprint = ""
+    for path in paths {
+        let checkpoint = try CheckpointIO.read(from: path)
+        if vocabulary == nil {
+            vocabulary = try SubwordVocabulary(serialized: checkpoint.vocabulary.text, name: path)
+            firstFingerprint = checkpoint.vocabulary.fingerprint
+        } else if checkpoint.vocabulary.fingerprint != firstFingerprint {
+            throw EnsembleVocabularyMismatch(path: path, firstPath: paths[0])
+        }
+        decoders.append(try Seq2SeqInference(config: checkpoint.config, parameters: checkpoint.parameters))
+    }
+    guard let vocabulary else { throw EnsembleVocabularyMismatch(path: "", firstPath: "") }
+    return TranslationModel(
+        decoders: decoders,
+        encode: { vocabulary.encode($0) },
+        decode: { vocabulary.decode($0) },
+        sourcePieceStrings: { $0.map { vocabulary.piece(for: $0) } },
+        targetPieceStrings: { $0.map { vocabulary.piece(for: $0) } })
 }

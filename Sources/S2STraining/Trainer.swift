@@ -1,0 +1,312 @@
+import Foundation
+import S2SCheckpoint
+import S2SContainer
+import S2SCorpus
+import S2SDecoding
+import S2SMetrics
+import S2SModel
+import S2SSubword
+import S2STensor
+
+/// Every option of a training run; stored in the checkpoint so a model says how it was made.
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    /// Peak learning rate.
+    public var learningRate: Float = 1e-3
+    /// Updates of linear warmup.
+    public var warmupUpdates = 400
+    /// Decay after warmup.
+    public var decay: LearningRateSchedule.Decay = .inverseSqrt
+    /// Global gradient-norm clip (≤ 0: off).
+    public var clipNorm: Float = 1
+    /// Adam β₂.
+    public var beta2: Float = 0.98
+    /// Decoupled weight decay.
+    public var weightDecay: Float = 0
+    /// Validate every this many updates (and at the end).
+    public var validFrequency = 1000
+    /// Save a checkpoint every this many updates (and at the end).
+    public var saveFrequency = 1000
+    /// Numbered checkpoints to keep besides the latest and the best (0: none).
+    public var keep = 0
+    /// Whether validation also decodes greedily and scores BLEU.
+    public var validationBLEU = true
+    /// When to stop.
+    public var stopping = StoppingRule()
+    /// How batches are formed.
+    public var batching = BatchingOptions()
+    /// Seed of initialization and dropout.
+    public var seed: UInt64 = 1
+
+    public init() {}
+}
+
+/// Something worth telling the user while training runs.
+public enum TrainingEvent {
+    /// Periodic progress (after every update; the CLI decides how often to show it).
+    case progress(TrainingLogRecord)
+    /// A validation finished; `improved` says whether it is the best so far.
+    case validation(TrainingLogRecord, improved: Bool)
+    /// A checkpoint was written.
+    case saved(path: String, best: Bool)
+}
+
+/// A held-out set: encoded batches for cross-entropy, and raw lines for BLEU.
+public struct ValidationSet {
+    /// Batches in a fixed order (sorted by length), for cross-entropy.
+    public var batches: [Batch]
+    /// Source sentences as given, for greedy decoding.
+    public var sourceLines: [String]
+    /// Reference translations, for BLEU.
+    public var referenceLines: [String]
+
+    /// Builds the set from raw aligned lines, encoded with `vocabulary`; pairs whose sides
+    /// exceed `maxLength` tokens are kept for BLEU but left out of the cross-entropy batches.
+    public init(sourceLines: [String], referenceLines: [String], vocabulary: SubwordVocabulary,
+                maxLength: Int = 100, sentencesPerBatch: Int = 64) {
+        self.sourceLines = sourceLines
+        self.referenceLines = referenceLines
+        var pairs: [(source: [Int32], target: [Int32], index: Int)] = []
+        for (index, (source, target)) in zip(sourceLines, referenceLines).enumerated() {
+            let sourceIds = vocabulary.encode(source), targetIds = vocabulary.encode(target)
+            if sourceIds.isEmpty || targetIds.isEmpty || sourceIds.count > maxLength || targetIds.count > maxLength { continue }
+            pairs.append((sourceIds + [SpecialTokens.eos], targetIds + [SpecialTokens.eos], index))
+        }
+        pairs.sort { ($0.target.count, $0.source.count, $0.index) < ($1.target.count, $1.source.count, $1.index) }
+        batches = stride(from: 0, to: pairs.count, by: sentencesPerBatch).map { start in
+            let chunk = pairs[start..<min(pairs.count, start + sentencesPerBatch)]
+            return Batch(source: TokenMatrix(padding: chunk.map(\.source)),
+                         target: TokenMatrix(padding: chunk.map(\.target)),
+                         pairIndices: chunk.map(\.index))
+        }
+    }
+}
+
+/// The training loop: batches → updates, with validation, checkpoints and stopping.
+///
+/// Everything that decides the next update — parameters, Adam moments and step, the schedule,
+/// the dropout generator and the corpus position — is saved in each checkpoint, so a resumed
+/// run makes exactly the updates an uninterrupted one would have made.
+public final class Trainer {
+    public let options: TrainingOptions
+    public let vocabulary: SubwordVocabulary
+    public let stepper: Seq2SeqTrainer
+    public private(set) var iterator: BatchIterator
+    public private(set) var schedule: LearningRateSchedule
+    public private(set) var progress: TrainingProgress
+    /// Validations since the best one (for early stopping).
+    public private(set) var stalledValidations = 0
+    private let validation: ValidationSet?
+    private let modelPath: String
+    private let s2sVersion: String
+    private lazy var inference: Seq2SeqInference? = try? Seq2SeqInference(config: stepper.model.config, parameters: stepper.model.parameters)
+
+    /// A new run: fresh parameters from `config` and `options.seed`.
+    public convenience init(config: ModelConfig, options: TrainingOptions, vocabulary: SubwordVocabulary,
+                            corpus: ParallelCorpus, validation: ValidationSet?, modelPath: String, s2sVersion: String) throws {
+        let model = try Seq2SeqModel(config: config, seed: options.seed)
+        let adam = Adam(parameters: model.parameters, learningRate: options.learningRate, beta2: options.beta2,
+                        weightDecay: options.weightDecay)
+        try self.init(stepper: Seq2SeqTrainer(model: model, optimizer: adam, clipNorm: options.clipNorm),
+                      options: options, vocabulary: vocabulary,
+                      iterator: BatchIterator(corpus: corpus, options: options.batching),
+                      schedule: LearningRateSchedule(baseRate: options.learningRate, warmupUpdates: options.warmupUpdates, decay: options.decay),
+                      progress: TrainingProgress(), validation: validation, modelPath: modelPath, s2sVersion: s2sVersion)
+    }
+
+    /// Continues the run saved at `modelPath` (model file plus its `.state` sibling).
+    public convenience init(resumingFrom modelPath: String, options: TrainingOptions, corpus: ParallelCorpus,
+                            validation: ValidationSet?, s2sVersion: String) throws {
+        let (checkpoint, state) = try CheckpointIO.resume(from: modelPath)
+        let vocabulary = try SubwordVocabulary(serialized: checkpoint.vocabulary.text, name: modelPath)
+        if corpus.vocabularyFingerprint != vocabulary.fingerprint {
+            throw TrainerError.vocabularyMismatch(modelPath: modelPath)
+        }
+        let model = try Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters)
+        if let dropout = state.rngStates["dropout"] { model.dropoutRNG = dropout }
+        let adam = Adam(parameters: model.parameters, learningRate: options.learningRate, beta2: options.beta2,
+                        weightDecay: options.weightDecay)
+        adam.firstMoment.copy(from: state.firstMoment)
+        adam.secondMoment.copy(from: state.secondMoment)
+        adam.step = state.optimizerStep
+        let position = try state.corpusPosition.decode(as: BatchPosition.self)
+        let schedule = try state.scheduler.decode(as: LearningRateSchedule.self)
+        let extra = try? state.extra.decode(as: [String: Int].self)
+        try self.init(stepper: Seq2SeqTrainer(model: model, optimizer: adam, clipNorm: options.clipNorm),
+                      options: options, vocabulary: vocabulary,
+                      iterator: BatchIterator(corpus: corpus, options: options.batching, resumingFrom: position),
+                      schedule: schedule, progress: checkpoint.progress, validation: validation,
+                      modelPath: modelPath, s2sVersion: s2sVersion)
+        stalledValidations = extra?["stalledValidations"] ?? 0
+    }
+
+    init(stepper: Seq2SeqTrainer, options: TrainingOptions, vocabulary: SubwordVocabulary, iterator: BatchIterator,
+         schedule: LearningRateSchedule, progress: TrainingProgress, validation: ValidationSet?,
+         modelPath: String, s2sVersion: String) throws {
+        guard vocabulary.size == stepper.model.config.sourceVocabularySize,
+              vocabulary.size == stepper.model.config.targetVocabularySize else {
+            throw TrainerError.configMismatch("vocabulary has \(vocabulary.size) pieces, model expects \(stepper.model.config.sourceVocabularySize)")
+        }
+        self.stepper = stepper
+        self.options = options
+        self.vocabulary = vocabulary
+        self.iterator = iterator
+        self.schedule = schedule
+        self.progress = progress
+        self.validation = validation
+        self.modelPath = modelPath
+        self.s2sVersion = s2sVersion
+    }
+
+    /// Trains until a stopping rule fires or `shouldStop` returns true (checked between
+    /// updates); saves a final checkpoint either way and returns why it stopped.
+    public func run(shouldStop: () -> Bool, onEvent: (TrainingEvent) -> Void) throws -> StopReason {
+        let clock = ContinuousClock()
+        let runStart = clock.now
+        let elapsedBefore = progress.elapsedSeconds
+        func elapsed() -> Double {
+            let duration = clock.now - runStart
+            return elapsedBefore + Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+        }
+        var windowLoss = 0.0, windowTokens = 0, windowStart = elapsed()
+        var lastSavedUpdates = progress.updates
+        var reason: StopReason?
+        while reason == nil {
+            if shouldStop() { reason = .interrupted; break }
+            // 1-based epoch of the batch about to be drawn.
+            let epoch = iterator.position.epoch + (iterator.position.batchIndex >= iterator.batchesInEpoch ? 2 : 1)
+            if let stop = options.stopping.reasonToStop(elapsedSeconds: elapsed(), epoch: epoch,
+                                                        updates: progress.updates, stalledValidations: stalledValidations) {
+                reason = stop
+                break
+            }
+            let batch = iterator.next()
+            let update = progress.updates + 1
+            stepper.optimizer.learningRate = schedule.rate(atUpdate: update)
+            let result = try stepper.trainStep(batch: batch)
+            progress.updates = update
+            progress.epoch = iterator.position.epoch + 1
+            progress.targetTokensSeen += result.targetTokens
+            windowLoss += Double(result.loss) * Double(result.targetTokens)
+            windowTokens += result.targetTokens
+            let now = elapsed()
+            onEvent(.progress(TrainingLogRecord(
+                kind: .train, elapsedSeconds: now, epoch: max(progress.epoch, 1), updates: update,
+                loss: windowLoss / Double(max(windowTokens, 1)),
+                targetTokensPerSecond: Double(windowTokens) / max(now - windowStart, 1e-9),
+                learningRate: Double(stepper.optimizer.learningRate))))
+            if now - windowStart >= 10 {
+                windowLoss = 0; windowTokens = 0; windowStart = now
+            }
+            if options.validFrequency > 0 && update % options.validFrequency == 0 {
+                progress.elapsedSeconds = elapsed()
+                try validateAndRecord(onEvent: onEvent)
+            }
+            if options.saveFrequency > 0 && update % options.saveFrequency == 0 {
+                progress.elapsedSeconds = elapsed()
+                try save(onEvent: onEvent)
+                lastSavedUpdates = update
+            }
+        }
+        progress.elapsedSeconds = elapsed()
+        if reason != .interrupted, validation != nil,
+           progress.validations.last?.updates != progress.updates, progress.updates > 0 {
+            try validateAndRecord(onEvent: onEvent)
+        }
+        if progress.updates != lastSavedUpdates || !FileManager.default.fileExists(atPath: modelPath) {
+            try save(onEvent: onEvent)
+        }
+        return reason ?? .interrupted
+    }
+
+    /// Cross-entropy (and BLEU) on the validation set, recorded in `progress`; the best model
+    /// by cross-entropy is kept as `model.best.s2s`.
+    private func validateAndRecord(onEvent: (TrainingEvent) -> Void) throws {
+        guard let validation else { return }
+        let result = try validate(validation)
+        let record = ValidationRecord(updates: progress.updates, epoch: max(progress.epoch, 1),
+                                      crossEntropy: result.crossEntropy, perplexity: exp(result.crossEntropy),
+                                      bleu: result.bleu, time: progress.elapsedSeconds)
+        progress.validations.append(record)
+        schedule.recordValidation(score: result.crossEntropy)
+        let improved = progress.bestScore.map { result.crossEntropy < $0 } ?? true
+        if improved {
+            progress.bestScore = result.crossEntropy
+            progress.bestUpdates = progress.updates
+            progress.bestMetric = "cross-entropy"
+            stalledValidations = 0
+        } else {
+            stalledValidations += 1
+        }
+        onEvent(.validation(TrainingLogRecord(kind: .valid, elapsedSeconds: progress.elapsedSeconds,
+                                              epoch: max(progress.epoch, 1), updates: progress.updates,
+                                              crossEntropy: result.crossEntropy, perplexity: exp(result.crossEntropy),
+                                              bleu: result.bleu), improved: improved))
+        if improved {
+            let bestPath = CheckpointFiles.bestPath(for: modelPath)
+            try CheckpointIO.write(makeCheckpoint(), to: bestPath)
+            onEvent(.saved(path: bestPath, best: true))
+        }
+    }
+
+    /// Validation cross-entropy per target token (without label smoothing or dropout) and,
+    /// if enabled, greedy detokenized BLEU against the raw references.
+    public func validate(_ validation: ValidationSet) throws -> (crossEntropy: Double, bleu: Double?) {
+        var total = 0.0, tokens = 0
+        for batch in validation.batches {
+            let loss = try stepper.model.evaluate(batch: batch)
+            total += loss.totalLoss
+            tokens += loss.targetTokens
+        }
+        let crossEntropy = total / Double(max(tokens, 1))
+        guard options.validationBLEU, let inference else { return (crossEntropy, nil) }
+        let translator = Translator(decoder: inference, options: TranslatorOptions(batchSize: 64),
+                                    encode: { [vocabulary] in vocabulary.encode($0) },
+                                    decode: { [vocabulary] in vocabulary.decode($0) })
+        let hypotheses = try translator.translate(validation.sourceLines).map { $0.hypotheses.first?.text ?? "" }
+        let bleu = try BLEU.corpusScore(hypotheses: hypotheses, references: [validation.referenceLines])
+        return (crossEntropy, bleu.score)
+    }
+
+    /// The model as it stands, ready to write.
+    public func makeCheckpoint() throws -> Checkpoint {
+        let metadata = CheckpointMetadata(config: stepper.model.config,
+                                          vocabulary: EmbeddedVocabulary(text: vocabulary.serialized()),
+                                          progress: progress, trainingOptions: try JSONValue(encoding: options),
+                                          corpusFingerprint: iterator.corpus.vocabularyFingerprint, s2sVersion: s2sVersion)
+        return Checkpoint(metadata: metadata, parameters: stepper.model.parameters)
+    }
+
+    /// Everything beyond the model that the next update depends on.
+    public func makeTrainingState() throws -> TrainingState {
+        TrainingState(metadata: TrainingStateMetadata(optimizerStep: stepper.optimizer.step,
+                                                      scheduler: try JSONValue(encoding: schedule),
+                                                      rngStates: ["dropout": stepper.model.dropoutRNG],
+                                                      corpusPosition: try JSONValue(encoding: iterator.position),
+                                                      extra: try JSONValue(encoding: ["stalledValidations": stalledValidations])),
+                      firstMoment: stepper.optimizer.firstMoment, secondMoment: stepper.optimizer.secondMoment)
+    }
+
+    /// Writes the model and its training state atomically; keeps `options.keep` numbered copies.
+    public func save(onEvent: (TrainingEvent) -> Void) throws {
+        try CheckpointIO.save(makeCheckpoint(), state: makeTrainingState(), to: modelPath)
+        if options.keep > 0 {
+            let numbered = CheckpointFiles.numberedPath(for: modelPath, updates: progress.updates)
+            try CheckpointFiles.copy(from: modelPath, to: numbered)
+            _ = try CheckpointFiles.rotate(modelPath, keep: options.keep)
+        }
+        onEvent(.saved(path: modelPath, best: false))
+    }
+}
+
+/// Training failures that are not the model's or the data's own.
+public enum TrainerError: Error, CustomStringConvertible, Equatable {
+    case vocabularyMismatch(modelPath: String)
+    case configMismatch(String)
+
+    public var description: String {
+        switch self {
+        case let .vocabularyMismatch(path): return "\(path): the training data was encoded with a different vocabulary than this model's"
+        case let .configMismatch(reason): return "model and data disagree: \(reason)"
+        }
+    }
+}
