@@ -1,0 +1,149 @@
+import Foundation
+import XCTest
+@testable import S2SCheckpoint
+@testable import S2SCorpus
+@testable import S2SModel
+@testable import S2SSubword
+@testable import S2STensor
+@testable import S2STraining
+
+/// End-to-end training on a few hundred real Multi30k pairs with a tiny model (debug builds
+/// run these too, so the shapes stay small).
+final class TrainerTests: XCTestCase {
+    private static let pairCount = 300
+    private var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "s2s-trainer-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Multi30k from ../shared (or $S2S_CORPUS); fails, never skips, when it is missing.
+    static func corpusDirectory() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["S2S_CORPUS"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.deletingLastPathComponent().appendingPathComponent("shared/corpora/multi30k-en-fr").path
+        guard FileManager.default.fileExists(atPath: path + "/train.en") else { throw CorpusMissing() }
+        return path
+    }
+
+    struct CorpusMissing: Error {}
+
+    private struct Setup {
+        var vocabulary: SubwordVocabulary
+        var corpus: ParallelCorpus
+        var validation: ValidationSet
+        var config: ModelConfig
+    }
+
+    private func makeSetup() throws -> Setup {
+        let corpusDirectory: String
+        do { corpusDirectory = try Self.corpusDirectory() } catch {
+            XCTFail("Multi30k not found at ../shared/corpora/multi30k-en-fr; set S2S_CORPUS or run scripts/fetch-multi30k.sh")
+            throw error
+        }
+        func lines(_ name: String, _ count: Int) throws -> [String] {
+            Array(try String(contentsOfFile: corpusDirectory + "/" + name, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).prefix(count).map(String.init))
+        }
+        let sources = try lines("train.en", Self.pairCount), targets = try lines("train.fr", Self.pairCount)
+        try sources.joined(separator: "\n").write(toFile: directory + "/train.en", atomically: true, encoding: .utf8)
+        try targets.joined(separator: "\n").write(toFile: directory + "/train.fr", atomically: true, encoding: .utf8)
+        var options = SubwordVocabulary.LearnOptions()
+        options.size = 400
+        let vocabulary = try SubwordVocabulary.learn(lines: sources + targets, options: options)
+        let corpus = try CorpusLoader.load(.files(source: directory + "/train.en", target: directory + "/train.fr"),
+                                           encoder: vocabulary)
+        let validation = ValidationSet(sourceLines: Array(sources.prefix(40)), referenceLines: Array(targets.prefix(40)),
+                                       vocabulary: vocabulary)
+        var config = ModelConfig(sourceVocabularySize: vocabulary.size, targetVocabularySize: vocabulary.size)
+        config.embeddingSize = 16
+        config.hiddenSize = 16
+        config.attentionSize = 16
+        return Setup(vocabulary: vocabulary, corpus: corpus, validation: validation, config: config)
+    }
+
+    private func options(maxUpdates: Int) -> TrainingOptions {
+        var options = TrainingOptions()
+        options.learningRate = 3e-3
+        options.warmupUpdates = 10
+        options.validFrequency = 1000
+        options.saveFrequency = 1000
+        options.validationBLEU = false
+        options.stopping = StoppingRule(maxUpdates: maxUpdates)
+        options.batching = BatchingOptions(targetTokensPerBatch: 600, seed: 7)
+        return options
+    }
+
+    func testTrainingLowersValidationLoss() throws {
+        BLAS.setThreads(1)
+        let setup = try makeSetup()
+        let trainer = try Trainer(config: setup.config, options: options(maxUpdates: 60), vocabulary: setup.vocabulary,
+                                  corpus: setup.corpus, validation: setup.validation,
+                                  modelPath: directory + "/model.s2s", s2sVersion: "test")
+        let before = try trainer.validate(setup.validation).crossEntropy
+        let reason = try trainer.run(shouldStop: { false }, onEvent: { _ in })
+        XCTAssertEqual(reason, .maxUpdates)
+        let after = try trainer.validate(setup.validation).crossEntropy
+        XCTAssertLessThan(after, before - 1.0, "validation cross-entropy \(before) → \(after)")
+        // The final validation was recorded, and the saved model loads with the same parameters.
+        XCTAssertEqual(trainer.progress.validations.last?.updates, 60)
+        let saved = try CheckpointIO.read(from: directory + "/model.s2s")
+        XCTAssertEqual(Array(saved.parameters.values), Array(trainer.stepper.model.parameters.values))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/model.best.s2s"))
+    }
+
+    /// N updates straight equal N/2, save, load, N/2 — bit for bit (one BLAS thread).
+    func testResumeIsBitIdentical() throws {
+        BLAS.setThreads(1)
+        let setup = try makeSetup()
+        var config = setup.config
+        config.embeddingDropout = 0.2  // dropout draws must resume exactly too
+        let straight = try Trainer(config: config, options: options(maxUpdates: 16), vocabulary: setup.vocabulary,
+                                   corpus: setup.corpus, validation: nil, modelPath: directory + "/straight.s2s", s2sVersion: "test")
+        _ = try straight.run(shouldStop: { false }, onEvent: { _ in })
+
+        let firstHalf = try Trainer(config: config, options: options(maxUpdates: 8), vocabulary: setup.vocabulary,
+                                    corpus: setup.corpus, validation: nil, modelPath: directory + "/halves.s2s", s2sVersion: "test")
+        _ = try firstHalf.run(shouldStop: { false }, onEvent: { _ in })
+        let secondHalf = try Trainer(resumingFrom: directory + "/halves.s2s", options: options(maxUpdates: 16),
+                                     corpus: setup.corpus, validation: nil, s2sVersion: "test")
+        XCTAssertEqual(secondHalf.progress.updates, 8)
+        _ = try secondHalf.run(shouldStop: { false }, onEvent: { _ in })
+
+        XCTAssertEqual(secondHalf.progress.updates, 16)
+        XCTAssertTrue(Array(straight.stepper.model.parameters.values) == Array(secondHalf.stepper.model.parameters.values),
+                      "parameters differ after resuming")
+        XCTAssertTrue(Array(straight.stepper.optimizer.secondMoment.values) == Array(secondHalf.stepper.optimizer.secondMoment.values))
+    }
+
+    func testStopRequestSavesALoadableCheckpoint() throws {
+        let setup = try makeSetup()
+        let trainer = try Trainer(config: setup.config, options: options(maxUpdates: 1000), vocabulary: setup.vocabulary,
+                                  corpus: setup.corpus, validation: nil, modelPath: directory + "/stopped.s2s", s2sVersion: "test")
+        var updates = 0
+        let reason = try trainer.run(shouldStop: { updates >= 3 }, onEvent: { event in
+            if case .progress = event { updates += 1 }
+        })
+        XCTAssertEqual(reason, .interrupted)
+        let (checkpoint, state) = try CheckpointIO.resume(from: directory + "/stopped.s2s")
+        XCTAssertEqual(checkpoint.progress.updates, 3)
+        XCTAssertEqual(state.optimizerStep, 3)
+    }
+
+    func testResumeRejectsAnotherVocabulary() throws {
+        let setup = try makeSetup()
+        let trainer = try Trainer(config: setup.config, options: options(maxUpdates: 1), vocabulary: setup.vocabulary,
+                                  corpus: setup.corpus, validation: nil, modelPath: directory + "/v.s2s", s2sVersion: "test")
+        _ = try trainer.run(shouldStop: { false }, onEvent: { _ in })
+        var learn = SubwordVocabulary.LearnOptions()
+        learn.size = 300
+        let other = try SubwordVocabulary.learn(lines: ["a completely different little corpus", "with other words"], options: learn)
+        let otherCorpus = try CorpusLoader.load(.files(source: directory + "/train.en", target: directory + "/train.fr"), encoder: other)
+        XCTAssertThrowsError(try Trainer(resumingFrom: directory + "/v.s2s", options: options(maxUpdates: 2),
+                                         corpus: otherCorpus, validation: nil, s2sVersion: "test")) { error in
+            XCTAssertEqual(error as? TrainerError, .vocabularyMismatch(modelPath: self.directory + "/v.s2s"))
+        }
+    }
+}
