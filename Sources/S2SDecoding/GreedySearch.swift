@@ -80,7 +80,7 @@ func argmax(_ values: UnsafeBufferPointer<Float>) -> Int32 {
         // Skip 16 values at a time when none beats the best so far (the common case).
         if e + 16 <= values.count {
             let chunk = UnsafeRawPointer(values.baseAddress! + e).loadUnaligned(as: SIMD16<Float>.self)
-            if all(chunk .<= SIMD16(repeating: best)) { e += 16; continue }  // NaN lanes: not all ≤
+            if !anyLane(chunk .> SIMD16(repeating: best)) { e += 16; continue }  // NaN is never > best
         }
         let stop = min(values.count, e + 16)
         while e < stop {
