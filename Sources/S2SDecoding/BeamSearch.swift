@@ -96,6 +96,7 @@ public struct BeamSearch: Sendable {
                 selector.reset(k: 2 * beamSize)
                 for row in groupStart..<groupEnd {
                     let start = row * vocabularySize
+                    forbidNonOutputTokens(logProbabilities, rowStart: start, vocabularySize: vocabularySize)
                     selector.offer(UnsafeBufferPointer(rebasing: logProbabilities[start..<start + vocabularySize]),
                                    bias: rowScore[row], indexOffset: (row - groupStart) * vocabularySize)
                 }

@@ -168,7 +168,7 @@ public final class Translator {
         } else if chunks.count == 1 {
             hypotheses = chunks[0].map { translation in
                 LineHypothesis(text: decode(translation.tokens), tokens: translation.tokens, score: translation.score,
-                               attention: Self.pieceAttention(translation, sourceOffset: 0,
+                               attention: pieceAttention(translation, sourceOffset: 0,
                                                               sourceCount: line.sourceTokens.count))
             }
         } else {
@@ -180,7 +180,7 @@ public final class Translator {
                 if !text.isEmpty { texts.append(text) }
                 tokens += best.tokens
                 score += best.score
-                attention += Self.pieceAttention(best, sourceOffset: number * options.maxSourceLength,
+                attention += pieceAttention(best, sourceOffset: number * options.maxSourceLength,
                                                  sourceCount: line.sourceTokens.count)
             }
             hypotheses = [LineHypothesis(text: texts.joined(separator: " "), tokens: tokens, score: score,
@@ -190,15 +190,15 @@ public final class Translator {
                                hypotheses: hypotheses)
     }
 
-    /// A chunk's attention rows restricted to real pieces (no `</s>` row or column), placed at
-    /// columns `sourceOffset…` of a line with `sourceCount` source pieces.
-    private static func pieceAttention(_ translation: Translation, sourceOffset: Int, sourceCount: Int) -> [[Float]] {
+    /// A chunk's attention rows restricted to its real pieces (no `</s>` row; the `</s>`
+    /// column too when the decoder reports one), placed at columns `sourceOffset…` of a line
+    /// with `sourceCount` source pieces.
+    private func pieceAttention(_ translation: Translation, sourceOffset: Int, sourceCount: Int) -> [[Float]] {
         guard !translation.attention.isEmpty else { return [] }
+        let chunkPieces = min(options.maxSourceLength, sourceCount - sourceOffset)
         return translation.attention.prefix(translation.tokens.count).map { row in
             var full = [Float](repeating: 0, count: sourceCount)
-            for i in 0..<max(0, min(row.count - 1, sourceCount - sourceOffset)) {
-                full[sourceOffset + i] = row[i]
-            }
+            for i in 0..<max(0, min(row.count, chunkPieces)) { full[sourceOffset + i] = row[i] }
             return full
         }
     }
