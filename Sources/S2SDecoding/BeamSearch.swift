@@ -123,10 +123,11 @@ public struct BeamSearch: Sendable {
 
                 // Stop this sentence when its open hypotheses cannot matter any more.
                 let openCount = nextSentence.count - firstNewRow
-                let history = histories[sentence]
-                var done = openCount == 0 || history.finished.count >= beamSize
-                if !done && history.finished.count >= nBest {
-                    let bar = history.finishedScore(rank: nBest)
+                // (Read in place: a local copy of the History would make the next append copy it.)
+                let finishedCount = histories[sentence].finished.count
+                var done = openCount == 0 || finishedCount >= beamSize
+                if !done && finishedCount >= nBest {
+                    let bar = histories[sentence].finishedScore(rank: nBest)
                     // Open rows were added best first, so the first one bounds them all
                     // (the bound is monotonic in the score).
                     done = penalty.bestReachable(nextScore[firstNewRow], maxLength: maxLength) <= bar
