@@ -91,8 +91,9 @@ public final class Translator {
     public var pendingLineCount: Int { pending.count }
 
     /// Queues `line`; when a sort window is full, translates it and calls `emit` for every
-    /// queued line in input order.
-    public func add(_ line: String, emit: (LineTranslation) throws -> Void) throws {
+    /// queued line in input order, and `batchFinished` after each batch (to flush output).
+    public func add(_ line: String, emit: (LineTranslation) throws -> Void,
+                    batchFinished: () throws -> Void = {}) throws {
         let pieces = encode(line)
         let chunkLength = options.maxSourceLength
         var chunkCount = 0
@@ -107,12 +108,17 @@ public final class Translator {
                                    chunkResults: Array(repeating: nil, count: chunkCount),
                                    remainingChunks: chunkCount))
         nextIndex += 1
-        if work.count >= options.batchSize * options.sortWindowBatches { try flush(emit: emit) }
+        // Blank lines make no work; the second bound keeps a run of them from piling up.
+        let window = options.batchSize * options.sortWindowBatches
+        if work.count >= window || pending.count >= 4 * window {
+            try flush(emit: emit, batchFinished: batchFinished)
+        }
     }
 
     /// Translates everything queued and calls `emit` for each queued line in input order.
-    /// Lines are handed out as soon as they and every earlier line are done.
-    public func flush(emit: (LineTranslation) throws -> Void) throws {
+    /// Lines are handed out as soon as they and every earlier line are done; `batchFinished`
+    /// runs after each batch (the CLI writes its output there).
+    public func flush(emit: (LineTranslation) throws -> Void, batchFinished: () throws -> Void = {}) throws {
         var emitted = 0
         func emitReady() throws {
             while emitted < pending.count && pending[emitted].remainingChunks == 0 {
@@ -136,6 +142,7 @@ public final class Translator {
                 pending[line].remainingChunks -= 1
             }
             try emitReady()
+            try batchFinished()
             batchStart += options.batchSize
         }
         work.removeAll(keepingCapacity: true)
