@@ -51,11 +51,10 @@ public struct BeamSearch: Sendable {
         // The next step's rows, built while the current ones are read; swapped each step.
         var nextSentence: [Int] = [], nextNode: [Int32] = [], nextScore: [Float] = []
         var nextTokens: [Int32] = [], parents: [Int32] = []
-        for buffer in [sources.count * beamSize] {
-            nextSentence.reserveCapacity(buffer); nextNode.reserveCapacity(buffer)
-            nextScore.reserveCapacity(buffer); nextTokens.reserveCapacity(buffer)
-            parents.reserveCapacity(buffer)
-        }
+        let rowCapacity = sources.count * beamSize
+        nextSentence.reserveCapacity(rowCapacity); nextNode.reserveCapacity(rowCapacity)
+        nextScore.reserveCapacity(rowCapacity); nextTokens.reserveCapacity(rowCapacity)
+        parents.reserveCapacity(rowCapacity)
         var selector = TopK(k: 2 * beamSize)
         var candidates: [(score: Float, index: Int)] = []
         candidates.reserveCapacity(2 * beamSize)
