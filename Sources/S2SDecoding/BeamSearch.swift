@@ -51,11 +51,10 @@ public struct BeamSearch: Sendable {
         // The next step's rows, built while the current ones are read; swapped each step.
         var nextSentence: [Int] = [], nextNode: [Int32] = [], nextScore: [Float] = []
         var nextTokens: [Int32] = [], parents: [Int32] = []
-        for buffer in [sources.count * beamSize] {
-            nextSentence.reserveCapacity(buffer); nextNode.reserveCapacity(buffer)
-            nextScore.reserveCapacity(buffer); nextTokens.reserveCapacity(buffer)
-            parents.reserveCapacity(buffer)
-        }
+        let rowCapacity = sources.count * beamSize
+        nextSentence.reserveCapacity(rowCapacity); nextNode.reserveCapacity(rowCapacity)
+        nextScore.reserveCapacity(rowCapacity); nextTokens.reserveCapacity(rowCapacity)
+        parents.reserveCapacity(rowCapacity)
         var selector = TopK(k: 2 * beamSize)
         var candidates: [(score: Float, index: Int)] = []
         candidates.reserveCapacity(2 * beamSize)
@@ -96,6 +95,7 @@ public struct BeamSearch: Sendable {
                 selector.reset(k: 2 * beamSize)
                 for row in groupStart..<groupEnd {
                     let start = row * vocabularySize
+                    forbidNonOutputTokens(logProbabilities, rowStart: start, vocabularySize: vocabularySize)
                     selector.offer(UnsafeBufferPointer(rebasing: logProbabilities[start..<start + vocabularySize]),
                                    bias: rowScore[row], indexOffset: (row - groupStart) * vocabularySize)
                 }
@@ -122,10 +122,11 @@ public struct BeamSearch: Sendable {
 
                 // Stop this sentence when its open hypotheses cannot matter any more.
                 let openCount = nextSentence.count - firstNewRow
-                let history = histories[sentence]
-                var done = openCount == 0 || history.finished.count >= beamSize
-                if !done && history.finished.count >= nBest {
-                    let bar = history.finishedScore(rank: nBest)
+                // (Read in place: a local copy of the History would make the next append copy it.)
+                let finishedCount = histories[sentence].finished.count
+                var done = openCount == 0 || finishedCount >= beamSize
+                if !done && finishedCount >= nBest {
+                    let bar = histories[sentence].finishedScore(rank: nBest)
                     // Open rows were added best first, so the first one bounds them all
                     // (the bound is monotonic in the score).
                     done = penalty.bestReachable(nextScore[firstNewRow], maxLength: maxLength) <= bar

@@ -41,6 +41,7 @@ public struct GreedySearch: Sendable {
             for row in 0..<rowSentence.count {
                 let sentence = rowSentence[row]
                 let rowStart = row * vocabularySize
+                forbidNonOutputTokens(logProbabilities, rowStart: rowStart, vocabularySize: vocabularySize)
                 let token: Int32 = step >= maxLengths[sentence]
                     ? SpecialTokens.eos
                     : argmax(UnsafeBufferPointer(rebasing: logProbabilities[rowStart..<rowStart + vocabularySize]))
@@ -80,7 +81,7 @@ func argmax(_ values: UnsafeBufferPointer<Float>) -> Int32 {
         // Skip 16 values at a time when none beats the best so far (the common case).
         if e + 16 <= values.count {
             let chunk = UnsafeRawPointer(values.baseAddress! + e).loadUnaligned(as: SIMD16<Float>.self)
-            if all(chunk .<= SIMD16(repeating: best)) { e += 16; continue }  // NaN lanes: not all ≤
+            if !anyLane(chunk .> SIMD16(repeating: best)) { e += 16; continue }  // NaN is never > best
         }
         let stop = min(values.count, e + 16)
         while e < stop {
@@ -92,6 +93,13 @@ func argmax(_ values: UnsafeBufferPointer<Float>) -> Int32 {
         }
     }
     return bestIndex < 0 ? SpecialTokens.eos : Int32(bestIndex)
+}
+
+/// `<pad>` and `<s>` are never outputs, whatever the network says: set them to -∞ in a row.
+@inline(__always)
+func forbidNonOutputTokens(_ logProbabilities: UnsafeMutableBufferPointer<Float>, rowStart: Int, vocabularySize: Int) {
+    if Int(SpecialTokens.pad) < vocabularySize { logProbabilities[rowStart + Int(SpecialTokens.pad)] = -.infinity }
+    if Int(SpecialTokens.bos) < vocabularySize { logProbabilities[rowStart + Int(SpecialTokens.bos)] = -.infinity }
 }
 
 /// Throws unless every source is non-empty and ends in `</s>`.

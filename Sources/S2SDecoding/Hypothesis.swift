@@ -32,8 +32,9 @@ public struct Translation: Sendable, Equatable {
     public var score: Float
     /// Sum of the log-probabilities of every target token, `</s>` included.
     public var logProbability: Float
-    /// attention[j][i]: weight of source position i (its `</s>` included) when piece j was
-    /// produced; one row per target token including `</s>`. Empty unless requested.
+    /// attention[j][i]: weight of source position i (as `StepDecoder.attention` reports it,
+    /// normally with the source `</s>`) when target token j was produced; one row per target
+    /// token including `</s>`. Empty unless requested.
     public var attention: [[Float]]
 
     public init(tokens: [Int32], score: Float, logProbability: Float, attention: [[Float]] = []) {

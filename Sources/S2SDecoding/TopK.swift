@@ -49,7 +49,10 @@ public struct TopK {
                     // when even their maximum cannot reach the threshold (x + bias is monotone).
                     if kept == capacity && e + 16 <= values.count {
                         let chunk = UnsafeRawPointer(values.baseAddress! + e).loadUnaligned(as: SIMD16<Float>.self)
-                        if chunk.max() + bias < threshold { e += 16; continue }
+                        if !anyLane(chunk + SIMD16<Float>(repeating: bias) .>= SIMD16<Float>(repeating: threshold)) {
+                            e += 16
+                            continue
+                        }
                     }
                     let stop = min(values.count, e + 16)
                     while e < stop {
@@ -118,4 +121,15 @@ public struct TopK {
         for i in 0..<count { out.append((scores[i], indices[i])) }
         out.sort { Self.worse($1.score, $1.index, $0.score, $0.index) }
     }
+}
+
+/// True when any lane of `mask` is set. Written as an OR of halves, because the standard
+/// library's generic mask reductions compile to a per-lane loop through memory.
+@inline(__always)
+func anyLane(_ mask: SIMDMask<SIMD16<Int32>>) -> Bool {
+    let bits = unsafeBitCast(mask, to: SIMD16<Int32>.self)
+    let eight = bits.lowHalf | bits.highHalf
+    let four = eight.lowHalf | eight.highHalf
+    let two = four.lowHalf | four.highHalf
+    return (two[0] | two[1]) != 0
 }

@@ -3,7 +3,7 @@ import S2SIO
 /// The read–translate–write loop of a streaming filter, kept out of the CLI so it can be tested.
 public enum TranslationStream {
     /// Feeds every line of `reader` to `translator`. Results go to `emit` in input order;
-    /// `didEmit` runs after each call that may have emitted (the CLI flushes stdout there).
+    /// `didEmit` runs after each translated batch (the CLI flushes stdout there).
     ///
     /// When the reader has nothing more ready (an interactive user, a slow pipe), the partial
     /// batch is translated at once, so each typed line is answered right away. A line that is
@@ -22,9 +22,12 @@ public enum TranslationStream {
                 line = String(decoding: bytes, as: UTF8.self)
                 invalidUTF8(reader.name, reader.lineNumber)
             }
-            try translator.add(line, emit: emit)
-            if !reader.canReadWithoutBlocking() { try translator.flush(emit: emit) }
-            try didEmit()
+            try translator.add(line, emit: emit, batchFinished: didEmit)
+            if !reader.canReadWithoutBlocking() {
+                try translator.flush(emit: emit, batchFinished: didEmit)
+                // Blank lines need no batch but must still come out now.
+                try didEmit()
+            }
         }
     }
 }

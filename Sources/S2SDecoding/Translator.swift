@@ -91,8 +91,9 @@ public final class Translator {
     public var pendingLineCount: Int { pending.count }
 
     /// Queues `line`; when a sort window is full, translates it and calls `emit` for every
-    /// queued line in input order.
-    public func add(_ line: String, emit: (LineTranslation) throws -> Void) throws {
+    /// queued line in input order, and `batchFinished` after each batch (to flush output).
+    public func add(_ line: String, emit: (LineTranslation) throws -> Void,
+                    batchFinished: () throws -> Void = {}) throws {
         let pieces = encode(line)
         let chunkLength = options.maxSourceLength
         var chunkCount = 0
@@ -107,12 +108,17 @@ public final class Translator {
                                    chunkResults: Array(repeating: nil, count: chunkCount),
                                    remainingChunks: chunkCount))
         nextIndex += 1
-        if work.count >= options.batchSize * options.sortWindowBatches { try flush(emit: emit) }
+        // Blank lines make no work; the second bound keeps a run of them from piling up.
+        let window = options.batchSize * options.sortWindowBatches
+        if work.count >= window || pending.count >= 4 * window {
+            try flush(emit: emit, batchFinished: batchFinished)
+        }
     }
 
     /// Translates everything queued and calls `emit` for each queued line in input order.
-    /// Lines are handed out as soon as they and every earlier line are done.
-    public func flush(emit: (LineTranslation) throws -> Void) throws {
+    /// Lines are handed out as soon as they and every earlier line are done; `batchFinished`
+    /// runs after each batch (the CLI writes its output there).
+    public func flush(emit: (LineTranslation) throws -> Void, batchFinished: () throws -> Void = {}) throws {
         var emitted = 0
         func emitReady() throws {
             while emitted < pending.count && pending[emitted].remainingChunks == 0 {
@@ -136,6 +142,7 @@ public final class Translator {
                 pending[line].remainingChunks -= 1
             }
             try emitReady()
+            try batchFinished()
             batchStart += options.batchSize
         }
         work.removeAll(keepingCapacity: true)
@@ -168,7 +175,7 @@ public final class Translator {
         } else if chunks.count == 1 {
             hypotheses = chunks[0].map { translation in
                 LineHypothesis(text: decode(translation.tokens), tokens: translation.tokens, score: translation.score,
-                               attention: Self.pieceAttention(translation, sourceOffset: 0,
+                               attention: pieceAttention(translation, sourceOffset: 0,
                                                               sourceCount: line.sourceTokens.count))
             }
         } else {
@@ -180,7 +187,7 @@ public final class Translator {
                 if !text.isEmpty { texts.append(text) }
                 tokens += best.tokens
                 score += best.score
-                attention += Self.pieceAttention(best, sourceOffset: number * options.maxSourceLength,
+                attention += pieceAttention(best, sourceOffset: number * options.maxSourceLength,
                                                  sourceCount: line.sourceTokens.count)
             }
             hypotheses = [LineHypothesis(text: texts.joined(separator: " "), tokens: tokens, score: score,
@@ -190,15 +197,15 @@ public final class Translator {
                                hypotheses: hypotheses)
     }
 
-    /// A chunk's attention rows restricted to real pieces (no `</s>` row or column), placed at
-    /// columns `sourceOffset…` of a line with `sourceCount` source pieces.
-    private static func pieceAttention(_ translation: Translation, sourceOffset: Int, sourceCount: Int) -> [[Float]] {
+    /// A chunk's attention rows restricted to its real pieces (no `</s>` row; the `</s>`
+    /// column too when the decoder reports one), placed at columns `sourceOffset…` of a line
+    /// with `sourceCount` source pieces.
+    private func pieceAttention(_ translation: Translation, sourceOffset: Int, sourceCount: Int) -> [[Float]] {
         guard !translation.attention.isEmpty else { return [] }
+        let chunkPieces = min(options.maxSourceLength, sourceCount - sourceOffset)
         return translation.attention.prefix(translation.tokens.count).map { row in
             var full = [Float](repeating: 0, count: sourceCount)
-            for i in 0..<max(0, min(row.count - 1, sourceCount - sourceOffset)) {
-                full[sourceOffset + i] = row[i]
-            }
+            for i in 0..<max(0, min(row.count, chunkPieces)) { full[sourceOffset + i] = row[i] }
             return full
         }
     }

@@ -112,7 +112,7 @@ struct TranslateCommand: ParsableCommand {
                     },
                     emit: emit, didEmit: { output.flush() })
             }
-            try translator.flush(emit: emit)
+            try translator.flush(emit: emit, batchFinished: { output.flush() })
             output.flush()
         }
     }

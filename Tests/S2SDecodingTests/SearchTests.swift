@@ -146,3 +146,24 @@ final class SearchTests: XCTestCase {
         }
     }
 }
+
+extension SearchTests {
+    /// `<pad>` and `<s>` are never produced, even by a network that likes them best.
+    func testPadAndBeginAreNeverOutput() throws {
+        let likesSpecials: ([Int32], [Int32]) -> [Float] = { _, prefix in
+            prefix.count < 3 ? [-0.1, -3, -0.2, -4, -2, -3] : [-0.1, -3, -0.2, -0.5, -2, -3]
+        }
+        for beam in [1, 3] {
+            let decoder = FunctionDecoder(vocabularySize: 6, distribution: likesSpecials)
+            let options = SearchOptions(beamSize: beam, nBest: beam)
+            let result: [[Translation]] = beam == 1
+                ? try GreedySearch(options: options).translate([[4, 3]], with: decoder)
+                : try BeamSearch(options: options).translate([[4, 3]], with: decoder)
+            for translation in result[0] {
+                XCTAssertFalse(translation.tokens.contains(SpecialTokens.pad), "beam \(beam)")
+                XCTAssertFalse(translation.tokens.contains(SpecialTokens.bos), "beam \(beam)")
+            }
+            XCTAssertEqual(result[0][0].tokens, [4, 4, 4], "beam \(beam)")
+        }
+    }
+}

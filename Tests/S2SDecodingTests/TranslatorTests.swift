@@ -121,3 +121,22 @@ final class TranslatorTests: XCTestCase {
         XCTAssertTrue(alignment.allSatisfy { $0.source < 7 })
     }
 }
+
+extension TranslatorTests {
+    /// `batchFinished` runs once per translated batch, after that batch's ready lines are out.
+    func testBatchFinishedRunsPerBatch() throws {
+        let (translator, _) = makeTranslator(batch: 3, window: 100)
+        var batches = 0
+        var emittedAtBatchEnd: [Int] = []
+        var emitted = 0
+        for line in lines { try translator.add(line, emit: { _ in emitted += 1 }) }
+        try translator.flush(emit: { _ in emitted += 1 }, batchFinished: {
+            batches += 1
+            emittedAtBatchEnd.append(emitted)
+        })
+        let nonBlank = lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.count
+        XCTAssertEqual(batches, (nonBlank + 2) / 3)
+        XCTAssertEqual(emittedAtBatchEnd.last, lines.count)
+        XCTAssertEqual(emittedAtBatchEnd, emittedAtBatchEnd.sorted())
+    }
+}
