@@ -190,7 +190,7 @@ struct BPELearner {
         for word in 0..<wordStarts.count {
             let start = wordStarts[word]
             for position in start..<(start + wordLengths[word] - 1) {
-                guard let pair = pairKey(symbols[position], symbols[position + 1]) else { continue }
+                guard let pair = Self.pairKey(symbols[position], symbols[position + 1], pieceClasses, pieceLengths) else { continue }
                 pairCounts[pair, default: 0] += wordCounts[word]
                 pairWords[pair, default: []].append(Int32(word))
             }
@@ -239,7 +239,7 @@ struct BPELearner {
         }
         if !found { return }
         for position in start..<(end - 1) {
-            if let pair = pairKey(symbols[position], symbols[position + 1]) { delta[pair, default: 0] -= count }
+            if let pair = Self.pairKey(symbols[position], symbols[position + 1], pieceClasses, pieceLengths) { delta[pair, default: 0] -= count }
         }
         var read = start, write = start
         while read < end {
@@ -255,7 +255,7 @@ struct BPELearner {
         wordLengths[word] = write - start
         for position in start..<max(start, write - 1) {
             let a = symbols[position], b = symbols[position + 1]
-            guard let pair = pairKey(a, b) else { continue }
+            guard let pair = Self.pairKey(a, b, pieceClasses, pieceLengths) else { continue }
             delta[pair, default: 0] += count
             if a == merged || b == merged { pairWords[pair, default: []].append(Int32(word)) }
         }
@@ -265,11 +265,11 @@ struct BPELearner {
     /// alphabet (-1), their character classes differ, or the result would exceed
     /// `maximumPieceLength` characters.
     @inline(__always)
-    private func pairKey(_ a: Int32, _ b: Int32) -> UInt64? {
+    private static func pairKey(_ a: Int32, _ b: Int32, _ pieceClasses: [CharacterClass], _ pieceLengths: [Int]) -> UInt64? {
         guard a >= 0 && b >= 0 else { return nil }
         let classA = pieceClasses[Int(a)], classB = pieceClasses[Int(b)]
         guard classA == classB || classA == .boundary || classB == .boundary else { return nil }
-        guard pieceLengths[Int(a)] + pieceLengths[Int(b)] <= Self.maximumPieceLength else { return nil }
+        guard pieceLengths[Int(a)] + pieceLengths[Int(b)] <= maximumPieceLength else { return nil }
         return UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))
     }
 
