@@ -87,7 +87,7 @@ final class BPELearnerTests: XCTestCase {
 
     func testInvalidUTF8FailsWithFileAndLineOrIsReplacedWhenLossy() throws {
         let path = NSTemporaryDirectory() + "s2s-subword-invalid-\(getpid()).txt"
-        FileManager.default.createFile(atPath: path, contents: Data("good line\nbad \u{FF}".utf8) + Data([0x62, 0xFF, 0x0A]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("good line\nbad \u{FF}".utf8) + Data([0x62, 0xFF, 0x0A])))
         defer { try? FileManager.default.removeItem(atPath: path) }
         XCTAssertThrowsError(try SubwordVocabulary.learn(files: [path], options: .init())) { error in
             XCTAssertEqual(String(describing: error), "\(path):2: invalid UTF-8")
