@@ -171,9 +171,12 @@ struct BPELearner {
         let room = targetSize - SubwordVocabulary.minimumSize + 1
         var covered = 0
         var alphabet: [UInt32: Int32] = [:]
+        var boundaryPending = 1  // `▁` is always kept, so it holds one place until it is added
         for (scalar, count) in byFrequency {
             let isBoundary = scalar == wordBoundary.value
-            if !isBoundary && (Double(covered) >= options.characterCoverage * total || alphabet.count >= room) { continue }
+            if isBoundary { boundaryPending = 0 }
+            if !isBoundary && (Double(covered) >= options.characterCoverage * total
+                               || alphabet.count + boundaryPending >= room) { continue }
             alphabet[scalar] = Int32(pieces.count)
             addPiece(String(Unicode.Scalar(scalar)!), .character(Unicode.Scalar(scalar)!, count: count))
             covered += count
