@@ -118,7 +118,8 @@ enum CharacterClass: UInt8 {
 /// counts and lazy max-heap that make each merge cost only the words it touches.
 ///
 /// Tie rule (deterministic): the most frequent pair wins; among equals, the pair whose left
-/// piece is smaller in UTF-8 byte order, then whose right piece is smaller.
+/// piece is smaller in UTF-8 byte order, then whose right piece is smaller, then (for pieces
+/// spelled alike) the smaller ids.
 struct BPELearner {
     typealias PieceKind = SubwordVocabulary.PieceKind
 
@@ -301,8 +302,14 @@ struct BPELearner {
         if a.count != b.count { return a.count > b.count }
         if a.pair == b.pair { return false }
         let aLeft = Int(a.pair >> 32), bLeft = Int(b.pair >> 32)
-        if aLeft != bLeft { return pieceBytes[aLeft].lexicographicallyPrecedes(pieceBytes[bLeft]) }
-        return pieceBytes[Int(a.pair & 0xFFFF_FFFF)].lexicographicallyPrecedes(pieceBytes[Int(b.pair & 0xFFFF_FFFF)])
+        if aLeft != bLeft && pieceBytes[aLeft] != pieceBytes[bLeft] {
+            return pieceBytes[aLeft].lexicographicallyPrecedes(pieceBytes[bLeft])
+        }
+        let aRight = Int(a.pair & 0xFFFF_FFFF), bRight = Int(b.pair & 0xFFFF_FFFF)
+        if pieceBytes[aRight] != pieceBytes[bRight] { return pieceBytes[aRight].lexicographicallyPrecedes(pieceBytes[bRight]) }
+        // Two merges can spell the same piece (ab+c, a+bc); their ids settle the rest, so the
+        // order never depends on hashing (which Swift seeds per process).
+        return a.pair < b.pair
     }
 
     private mutating func push(_ entry: (count: Int, pair: UInt64)) {
