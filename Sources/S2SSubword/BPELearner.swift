@@ -118,7 +118,8 @@ enum CharacterClass: UInt8 {
 /// counts and lazy max-heap that make each merge cost only the words it touches.
 ///
 /// Tie rule (deterministic): the most frequent pair wins; among equals, the pair whose left
-/// piece is smaller in UTF-8 byte order, then whose right piece is smaller.
+/// piece is smaller in UTF-8 byte order, then whose right piece is smaller, then (for pieces
+/// spelled alike) the smaller ids.
 struct BPELearner {
     typealias PieceKind = SubwordVocabulary.PieceKind
 
@@ -171,9 +172,12 @@ struct BPELearner {
         let room = targetSize - SubwordVocabulary.minimumSize + 1
         var covered = 0
         var alphabet: [UInt32: Int32] = [:]
+        var boundaryPending = 1  // `▁` is always kept, so it holds one place until it is added
         for (scalar, count) in byFrequency {
             let isBoundary = scalar == wordBoundary.value
-            if !isBoundary && (Double(covered) >= options.characterCoverage * total || alphabet.count >= room) { continue }
+            if isBoundary { boundaryPending = 0 }
+            if !isBoundary && (Double(covered) >= options.characterCoverage * total
+                               || alphabet.count + boundaryPending >= room) { continue }
             alphabet[scalar] = Int32(pieces.count)
             addPiece(String(Unicode.Scalar(scalar)!), .character(Unicode.Scalar(scalar)!, count: count))
             covered += count
@@ -190,7 +194,7 @@ struct BPELearner {
         for word in 0..<wordStarts.count {
             let start = wordStarts[word]
             for position in start..<(start + wordLengths[word] - 1) {
-                guard let pair = pairKey(symbols[position], symbols[position + 1]) else { continue }
+                guard let pair = Self.pairKey(symbols[position], symbols[position + 1], pieceClasses, pieceLengths) else { continue }
                 pairCounts[pair, default: 0] += wordCounts[word]
                 pairWords[pair, default: []].append(Int32(word))
             }
@@ -239,7 +243,7 @@ struct BPELearner {
         }
         if !found { return }
         for position in start..<(end - 1) {
-            if let pair = pairKey(symbols[position], symbols[position + 1]) { delta[pair, default: 0] -= count }
+            if let pair = Self.pairKey(symbols[position], symbols[position + 1], pieceClasses, pieceLengths) { delta[pair, default: 0] -= count }
         }
         var read = start, write = start
         while read < end {
@@ -255,7 +259,7 @@ struct BPELearner {
         wordLengths[word] = write - start
         for position in start..<max(start, write - 1) {
             let a = symbols[position], b = symbols[position + 1]
-            guard let pair = pairKey(a, b) else { continue }
+            guard let pair = Self.pairKey(a, b, pieceClasses, pieceLengths) else { continue }
             delta[pair, default: 0] += count
             if a == merged || b == merged { pairWords[pair, default: []].append(Int32(word)) }
         }
@@ -265,11 +269,11 @@ struct BPELearner {
     /// alphabet (-1), their character classes differ, or the result would exceed
     /// `maximumPieceLength` characters.
     @inline(__always)
-    private func pairKey(_ a: Int32, _ b: Int32) -> UInt64? {
+    private static func pairKey(_ a: Int32, _ b: Int32, _ pieceClasses: [CharacterClass], _ pieceLengths: [Int]) -> UInt64? {
         guard a >= 0 && b >= 0 else { return nil }
         let classA = pieceClasses[Int(a)], classB = pieceClasses[Int(b)]
         guard classA == classB || classA == .boundary || classB == .boundary else { return nil }
-        guard pieceLengths[Int(a)] + pieceLengths[Int(b)] <= Self.maximumPieceLength else { return nil }
+        guard pieceLengths[Int(a)] + pieceLengths[Int(b)] <= maximumPieceLength else { return nil }
         return UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))
     }
 
@@ -298,8 +302,14 @@ struct BPELearner {
         if a.count != b.count { return a.count > b.count }
         if a.pair == b.pair { return false }
         let aLeft = Int(a.pair >> 32), bLeft = Int(b.pair >> 32)
-        if aLeft != bLeft { return pieceBytes[aLeft].lexicographicallyPrecedes(pieceBytes[bLeft]) }
-        return pieceBytes[Int(a.pair & 0xFFFF_FFFF)].lexicographicallyPrecedes(pieceBytes[Int(b.pair & 0xFFFF_FFFF)])
+        if aLeft != bLeft && pieceBytes[aLeft] != pieceBytes[bLeft] {
+            return pieceBytes[aLeft].lexicographicallyPrecedes(pieceBytes[bLeft])
+        }
+        let aRight = Int(a.pair & 0xFFFF_FFFF), bRight = Int(b.pair & 0xFFFF_FFFF)
+        if pieceBytes[aRight] != pieceBytes[bRight] { return pieceBytes[aRight].lexicographicallyPrecedes(pieceBytes[bRight]) }
+        // Two merges can spell the same piece (ab+c, a+bc); their ids settle the rest, so the
+        // order never depends on hashing (which Swift seeds per process).
+        return a.pair < b.pair
     }
 
     private mutating func push(_ entry: (count: Int, pair: UInt64)) {

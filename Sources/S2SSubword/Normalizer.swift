@@ -26,12 +26,21 @@ enum Normalizer {
     /// punctuation. Such scalars are starters with no compatibility mapping, so no sequence
     /// of them can change under NFKC.
     static func nfkc(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text }
         var invariant = true
         for scalar in text.unicodeScalars where !isNFKCInvariant(scalar.value) {
             invariant = false
             break
         }
         return invariant ? text : text.precomposedStringWithCompatibilityMapping
+    }
+
+    /// True when every byte is ASCII (and so the text is NFKC-invariant).
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var combined: UInt8 = 0
+        for byte in bytes { combined |= byte }
+        return combined < 0x80
     }
 
     /// True for scalars that NFKC leaves alone in any context (a conservative list).

@@ -49,6 +49,16 @@ public final class SubwordEncoder {
         }
     }
 
+    /// Appends the subword ids of a line given as UTF-8 bytes, which must be valid UTF-8 (as
+    /// `LineReader` checks). Pure-ASCII lines, NFKC-invariant, skip building a String.
+    public func encode(utf8 bytes: UnsafeBufferPointer<UInt8>, into ids: inout [Int32]) {
+        if Normalizer.isASCII(bytes) {
+            Normalizer.forEachWord(in: bytes) { word in appendIds(ofWord: word, to: &ids) }
+        } else {
+            encode(String(decoding: bytes, as: UTF8.self), into: &ids)
+        }
+    }
+
     /// Subword ids of `text` with BPE-dropout probability `dropout` (no cache: every call
     /// draws a fresh segmentation).
     public func encode(_ text: String, dropout: Float, rng: inout SeededRNG) -> [Int32] {
@@ -71,7 +81,7 @@ public final class SubwordEncoder {
         let hash = ByteKeyTable.hash(word)
         if let entry = cache.find(word, hash: hash) {
             let start = idStarts[entry], end = idStarts[entry + 1]
-            cachedIds.withUnsafeBufferPointer { ids.append(contentsOf: $0[start..<end]) }
+            cachedIds.withUnsafeBufferPointer { ids.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
             return
         }
         loadSymbols(ofWord: word)

@@ -51,6 +51,10 @@ public final class SubwordVocabulary: @unchecked Sendable {
     let surfaceBytes: [UInt8]
     /// Id → start of its surface in `surfaceBytes`; size + 1 elements.
     let surfaceStarts: [Int]
+    /// UTF-8 of every piece string back to back, for fast printing.
+    let pieceText: [UInt8]
+    /// Id → start of its piece in `pieceText`; size + 1 elements.
+    let pieceTextStarts: [Int]
     /// Piece string → id (the first id, should two merges spell the same string).
     let pieceIds: [String: Int32]
     /// Options recorded in the header for the reader's information (`key=value`).
@@ -97,6 +101,14 @@ public final class SubwordVocabulary: @unchecked Sendable {
             surfaceStarts.append(surfaceBytes.count)
             if pieceIds[pieces[index]] == nil { pieceIds[pieces[index]] = id }
         }
+        var pieceText: [UInt8] = []
+        var pieceTextStarts = [0]
+        for piece in pieces {
+            pieceText.append(contentsOf: piece.utf8)
+            pieceTextStarts.append(pieceText.count)
+        }
+        self.pieceText = pieceText
+        self.pieceTextStarts = pieceTextStarts
         self.scalarIds = scalarIds
         self.asciiIds = asciiIds
         self.mergeResults = mergeResults
@@ -113,7 +125,12 @@ public final class SubwordVocabulary: @unchecked Sendable {
     public convenience init(contentsOfFile path: String) throws {
         let reader = try LineReader(path: path)
         var lines: [String] = []
-        while let line = try reader.nextLine() { lines.append(line) }
+        while let line = try reader.nextLine() {
+            // Reject a foreign file at its first line rather than after reading all of it.
+            if lines.isEmpty && !line.hasPrefix("#s2s-vocab") { break }
+            lines.append(line)
+        }
+        if lines.isEmpty, reader.lineNumber > 0 { lines = ["?"] }
         try self.init(lines: lines, name: path)
     }
 
@@ -214,9 +231,12 @@ extension SubwordVocabulary {
     /// Appends the piece strings of `ids` in UTF-8, separated by single spaces, to `output`
     /// (the text form `s2s encode` prints, without building a String per piece).
     public func appendPieceText(of ids: [Int32], to output: inout [UInt8]) {
-        for (position, id) in ids.enumerated() {
-            if position > 0 { output.append(0x20) }
-            output.append(contentsOf: piece(for: id).utf8)
+        pieceText.withUnsafeBufferPointer { text in
+            for (position, id) in ids.enumerated() {
+                if position > 0 { output.append(0x20) }
+                let known = id >= 0 && Int(id) < size ? Int(id) : Int(SpecialTokens.unk)
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: text[pieceTextStarts[known]..<pieceTextStarts[known + 1]]))
+            }
         }
     }
 }

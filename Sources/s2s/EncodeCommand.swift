@@ -44,12 +44,21 @@ struct EncodeCommand: ParsableCommand {
             var output: [UInt8] = []
             for path in files.isEmpty ? ["-"] : files {
                 let reader = try LineReader(path: path)
-                while let line = try reader.nextLine(invalidUTF8: lossy ? .replace : .fail) {
+                while let bytes = try reader.nextLineBytes() {
                     lineIds.removeAll(keepingCapacity: true)
-                    if dropout > 0 {
-                        lineIds = encoder.encode(line, dropout: dropout, rng: &rng)
+                    if dropout == 0, bytes.allSatisfy({ $0 < 0x80 }) {
+                        encoder.encode(utf8: bytes, into: &lineIds)  // ASCII: valid, no String needed
                     } else {
-                        encoder.encode(line, into: &lineIds)
+                        let decoded = String(validating: bytes, as: UTF8.self)
+                            ?? (lossy ? String(decoding: bytes, as: UTF8.self) : nil)
+                        guard let line = decoded else {
+                            throw IOError.invalidUTF8(path: reader.name, line: reader.lineNumber)
+                        }
+                        if dropout > 0 {
+                            lineIds = encoder.encode(line, dropout: dropout, rng: &rng)
+                        } else {
+                            encoder.encode(line, into: &lineIds)
+                        }
                     }
                     output.removeAll(keepingCapacity: true)
                     if ids {

@@ -32,6 +32,16 @@ final class BPELearnerTests: XCTestCase {
         XCTAssertEqual(small.size, 268)
     }
 
+    func testTheSmallestSizeKeepsOnlyTheWordBoundary() throws {
+        let lines = Array(repeating: "aaaa bbbb", count: 5)
+        let smallest = try SubwordVocabulary.learn(lines: lines, options: .init(size: 261, minFrequency: 1))
+        XCTAssertEqual(smallest.size, 261)
+        XCTAssertEqual(smallest.piece(for: 260), "▁")
+        XCTAssertEqual(smallest.decode(smallest.encode("ab ba")), "ab ba")
+        let one = try SubwordVocabulary.learn(lines: lines, options: .init(size: 262, minFrequency: 1))
+        XCTAssertEqual(Array(one.pieceStrings[260...]), ["a", "▁"])
+    }
+
     func testLettersDigitsAndPunctuationNeverShareAPiece() throws {
         let lines = Array(repeating: "chat. chat. 42chat 42chat", count: 5)
         let vocabulary = try SubwordVocabulary.learn(lines: lines, options: .init(size: 1000, minFrequency: 1))
@@ -87,7 +97,7 @@ final class BPELearnerTests: XCTestCase {
 
     func testInvalidUTF8FailsWithFileAndLineOrIsReplacedWhenLossy() throws {
         let path = NSTemporaryDirectory() + "s2s-subword-invalid-\(getpid()).txt"
-        FileManager.default.createFile(atPath: path, contents: Data("good line\nbad \u{FF}".utf8) + Data([0x62, 0xFF, 0x0A]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("good line\nbad \u{FF}".utf8) + Data([0x62, 0xFF, 0x0A])))
         defer { try? FileManager.default.removeItem(atPath: path) }
         XCTAssertThrowsError(try SubwordVocabulary.learn(files: [path], options: .init())) { error in
             XCTAssertEqual(String(describing: error), "\(path):2: invalid UTF-8")

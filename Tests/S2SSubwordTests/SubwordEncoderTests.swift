@@ -72,10 +72,14 @@ final class SubwordEncoderTests: XCTestCase {
     func testOwnEncoderAndSharedEncodeAgree() throws {
         let vocabulary = try vocabulary()
         let encoder = vocabulary.makeEncoder()
-        for line in try TestCorpus.lines("val.fr", limit: 200) {
+        for line in try TestCorpus.lines("val.fr", limit: 200) + TestCorpus.lines("val.en", limit: 200) + ["\u{FB01}ne"] {
             var ids: [Int32] = [7]
             encoder.encode(line, into: &ids)
             XCTAssertEqual(Array(ids.dropFirst()), vocabulary.encode(line))
+            var fromBytes: [Int32] = []
+            var copy = line
+            copy.withUTF8 { encoder.encode(utf8: $0, into: &fromBytes) }
+            XCTAssertEqual(fromBytes, vocabulary.encode(line))
         }
     }
 

@@ -1,0 +1,83 @@
+import Foundation
+import XCTest
+
+/// `s2s vocab`, `s2s encode`, `s2s decode` end to end, through the built binary.
+final class SubwordCommandTests: XCTestCase {
+    private var work = ""
+
+    override func setUpWithError() throws {
+        work = NSTemporaryDirectory() + "s2s-subword-cli-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let text = (0..<200).map { "A man rides a bike number \($0 % 7). Un homme fait du vélo ① ﬁn." }
+        try text.joined(separator: "\n").write(toFile: work + "/train.txt", atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
+
+    /// Runs the s2s binary built next to this test bundle.
+    private func run(_ arguments: [String], input: String = "") throws -> (status: Int32, stdout: String, stderr: String) {
+        // The test runner (Linux: …/debug/s2sPackageTests.xctest; macOS: inside the bundle)
+        // sits in the build folder next to the `s2s` product.
+        let candidates = [Bundle(for: Self.self).bundleURL, Bundle(for: Self.self).bundleURL.deletingLastPathComponent(),
+                          URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+            .map { $0.appendingPathComponent("s2s") }
+        let binary = try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                                   "no s2s binary in \(candidates.map(\.path))")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    func testVocabEncodeDecodeRoundTrip() throws {
+        let vocab = work + "/v.s2sv"
+        let learned = try run(["vocab", work + "/train.txt", "-o", vocab, "--size", "300", "--quiet"])
+        XCTAssertEqual(learned.status, 0, learned.stderr)
+        XCTAssertEqual(learned.stderr, "")
+        let input = "A man rides  a bike ①.\n猫 😀\n\n"
+        let pieces = try run(["encode", "-v", vocab], input: input)
+        XCTAssertEqual(pieces.status, 0, pieces.stderr)
+        XCTAssertEqual(pieces.stdout.split(separator: "\n", omittingEmptySubsequences: false).count, 4)
+        let decoded = try run(["decode", "-v", vocab], input: pieces.stdout)
+        XCTAssertEqual(decoded.stdout, "A man rides a bike 1.\n猫 😀\n\n")
+        let ids = try run(["encode", "-v", vocab, "--ids"], input: input)
+        let fromIds = try run(["decode", "-v", vocab, "--ids"], input: ids.stdout)
+        XCTAssertEqual(fromIds.stdout, decoded.stdout)
+    }
+
+    func testSameInputGivesAByteIdenticalVocabulary() throws {
+        XCTAssertEqual(try run(["vocab", work + "/train.txt", "-o", work + "/a.s2sv", "--size", "320"]).status, 0)
+        XCTAssertEqual(try run(["vocab", work + "/train.txt", "-o", work + "/b.s2sv", "--size", "320"]).status, 0)
+        XCTAssertEqual(FileManager.default.contents(atPath: work + "/a.s2sv"), FileManager.default.contents(atPath: work + "/b.s2sv"))
+    }
+
+    func testBadInputIsOneLineAndNonZeroExit() throws {
+        let cases: [([String], String, String)] = [
+            (["vocab", work + "/train.txt", "-o", work + "/missing/v.s2sv"], "", "cannot write"),
+            (["vocab", work + "/nope.txt", "-o", work + "/v.s2sv"], "", "nope.txt: cannot open"),
+            (["vocab", work + "/train.txt", "-o", work + "/v.s2sv", "--size", "50"], "", "too small"),
+            (["encode", "-v", work + "/train.txt"], "x\n", "train.txt:1: not a valid s2s vocabulary"),
+        ]
+        for (arguments, input, fragment) in cases {
+            let result = try run(arguments, input: input)
+            XCTAssertEqual(result.status, 1, arguments.joined(separator: " "))
+            XCTAssertTrue(result.stderr.hasPrefix("s2s: error: ") && result.stderr.contains(fragment), result.stderr)
+            XCTAssertEqual(result.stderr.filter { $0 == "\n" }.count, 1, result.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/v.s2sv"))
+        XCTAssertEqual(try run(["vocab", work + "/train.txt", "-o", work + "/v.s2sv", "--size", "300"]).status, 0)
+        let unknown = try run(["decode", "-v", work + "/v.s2sv"], input: "▁ A\n▁zzzqqq\n")
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.stderr.contains("<stdin>:2: unknown piece"), unknown.stderr)
+    }
+}
