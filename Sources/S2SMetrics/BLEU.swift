@@ -261,7 +261,7 @@ struct BLEUStatisticsExtractor {
     private var lowered: [UInt8] = []
     private var tokenIds: [UInt32] = []
     private var interner = TokenInterner()
-    private var indexer = NGramIndexer()
+    private let indexer = NGramIndexer()
     /// Per n-gram id: its order (0-based), count in the current reference, max over references,
     /// and count in the hypothesis.
     private var orderOf: [UInt8] = []
