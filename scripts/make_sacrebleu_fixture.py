@@ -172,6 +172,16 @@ for _ in range(30):
     hyps, refs = val_block(rng.choice([1, 3, 5]))
     cases.append(bleu_case(hyps, refs, BLEU_CONFIGS[0], rng.random() < 0.5))
 
+# Python's lower(): full mappings (İ → i̇, ß stays) and the final-sigma rule.
+LOWERCASE_EDGE = [
+    (["İstanbul ΣΟΦΟΣ straße", "ὈΔΥΣΣΕΎΣ Σ ΑΣ. ΣΑΣ"], [["istanbul σοφος strasse", "ὀδυσσεύς σ ας. σας"]]),
+    (["ÉCOLE Élève ÇA ŒUVRE ǅ ΐ"], [["école élève ça œuvre ǆ ΐ"]]),
+]
+for hyps, refs in LOWERCASE_EDGE:
+    for tok in ["char", "13a", "intl"]:
+        cases.append(bleu_case(hyps, refs, dict(tokenize=tok, lowercase=True, smooth_method="exp", smooth_value=None), False))
+    cases.append(chrf_case(hyps, refs, 2, True, False, False, False))
+
 # chrF and chrF++.
 for hyps, refs in EDGE:
     cases.append(chrf_case(hyps, refs, 0, False, False, False, False))

@@ -261,14 +261,12 @@ struct BLEUStatisticsExtractor {
     private var lowered: [UInt8] = []
     private var tokenIds: [UInt32] = []
     private var interner = TokenInterner()
-    private var indexer = NGramIndexer()
-    /// Per n-gram id: its order (0-based), count in the current reference, max over references,
-    /// and count in the hypothesis.
-    private var orderOf: [UInt8] = []
+    private let indexer = NGramIndexer()
+    /// Per n-gram id: count in the current reference, max over references, count in the hypothesis.
     private var referenceCount: [Int32] = []
     private var referenceMax: [Int32] = []
     private var hypothesisCount: [Int32] = []
-    private var touched: [UInt32] = []
+    private var ngramIds: [UInt32] = []
 
     init(options: BLEUOptions) {
         tokenizer = options.tokenizer.makeTokenizer()
@@ -293,10 +291,9 @@ struct BLEUStatisticsExtractor {
 
     @inline(__always)
     private mutating func ensureCapacity(_ id: UInt32) {
-        if Int(id) >= orderOf.count {
-            let newCount = max(64, orderOf.count * 2, Int(id) + 1)
-            let extra = newCount - orderOf.count
-            orderOf.append(contentsOf: repeatElement(0, count: extra))
+        if Int(id) >= referenceCount.count {
+            let newCount = max(64, referenceCount.count * 2, Int(id) + 1)
+            let extra = newCount - referenceCount.count
             referenceCount.append(contentsOf: repeatElement(0, count: extra))
             referenceMax.append(contentsOf: repeatElement(0, count: extra))
             hypothesisCount.append(contentsOf: repeatElement(0, count: extra))
@@ -321,54 +318,81 @@ struct BLEUStatisticsExtractor {
             for range in text.tokens { tokenIds.append(interner.id(bytes, range)) }
         }
 
-        // References: the maximum count of every n-gram over all references.
-        var referenceLengths: [Int] = []
-        for set in 0..<references.count {
-            let start = tokenBounds[set], end = tokenBounds[set + 1]
-            referenceLengths.append(end - start)
-            touched.removeAll(keepingCapacity: true)
+        // Give every n-gram of the segment its id first, so the counting below can run over
+        // fixed-size buffers: ids[position * maxOrder + order], or .max where the n-gram would
+        // run past the end of its line.
+        let maxOrder = BLEU.maxOrder
+        ngramIds.removeAll(keepingCapacity: true)
+        for line in 0...references.count {
+            let start = tokenBounds[line], end = tokenBounds[line + 1]
             for position in start..<end {
                 var prefix = NGramIndexer.chainStart
-                for order in 0..<min(BLEU.maxOrder, end - position) {
-                    let id = indexer.id(prefix: prefix, unit: tokenIds[position + order])
-                    ensureCapacity(id)
-                    orderOf[Int(id)] = UInt8(order)
-                    referenceCount[Int(id)] += 1
-                    touched.append(id)
-                    prefix = id
+                for order in 0..<maxOrder {
+                    if position + order < end {
+                        prefix = indexer.id(prefix: prefix, unit: tokenIds[position + order])
+                        ngramIds.append(prefix)
+                    } else {
+                        ngramIds.append(.max)
+                    }
                 }
             }
-            for id in touched {
-                let index = Int(id)
-                if referenceCount[index] > referenceMax[index] { referenceMax[index] = referenceCount[index] }
-            }
-            for id in touched { referenceCount[Int(id)] = 0 }
         }
+        ensureCapacity(UInt32(indexer.count))
 
-        // Hypothesis: count its n-grams, then clip by the reference maxima.
-        let start = tokenBounds[references.count], end = tokenBounds[references.count + 1]
         var statistics = BLEUStatistics()
-        statistics.hypothesisLength = end - start
-        touched.removeAll(keepingCapacity: true)
-        for position in start..<end {
-            var prefix = NGramIndexer.chainStart
-            for order in 0..<min(BLEU.maxOrder, end - position) {
-                let id = indexer.id(prefix: prefix, unit: tokenIds[position + order])
-                ensureCapacity(id)
-                orderOf[Int(id)] = UInt8(order)
-                if hypothesisCount[Int(id)] == 0 { touched.append(id) }
-                hypothesisCount[Int(id)] += 1
-                prefix = id
+        var referenceLengths: [Int] = []
+        let hypothesisStart = tokenBounds[references.count], hypothesisEnd = tokenBounds[references.count + 1]
+        statistics.hypothesisLength = hypothesisEnd - hypothesisStart
+        // Move the buffers into locals so the closures below do not overlap accesses to self.
+        var referenceCountBuffer: [Int32] = [], referenceMaxBuffer: [Int32] = []
+        var hypothesisCountBuffer: [Int32] = [], ngramIdBuffer: [UInt32] = []
+        swap(&referenceCountBuffer, &referenceCount)
+        swap(&referenceMaxBuffer, &referenceMax)
+        swap(&hypothesisCountBuffer, &hypothesisCount)
+        swap(&ngramIdBuffer, &ngramIds)
+        defer {
+            swap(&referenceCountBuffer, &referenceCount)
+            swap(&referenceMaxBuffer, &referenceMax)
+            swap(&hypothesisCountBuffer, &hypothesisCount)
+            swap(&ngramIdBuffer, &ngramIds)
+        }
+        let ngramCount = indexer.count
+        ngramIdBuffer.withUnsafeBufferPointer { ids in
+        referenceCountBuffer.withUnsafeMutableBufferPointer { referenceCount in
+        referenceMaxBuffer.withUnsafeMutableBufferPointer { referenceMax in
+        hypothesisCountBuffer.withUnsafeMutableBufferPointer { hypothesisCount in
+            // References: the maximum count of every n-gram over all references.
+            for set in 0..<references.count {
+                let start = tokenBounds[set], end = tokenBounds[set + 1]
+                referenceLengths.append(end - start)
+                let slots = (start * maxOrder)..<(end * maxOrder)
+                for slot in slots where ids[slot] != .max { referenceCount[Int(ids[slot])] += 1 }
+                for slot in slots where ids[slot] != .max {
+                    let index = Int(ids[slot])
+                    if referenceCount[index] > referenceMax[index] { referenceMax[index] = referenceCount[index] }
+                }
+                for slot in slots where ids[slot] != .max { referenceCount[Int(ids[slot])] = 0 }
             }
+            // Hypothesis: count its n-grams, then clip by the reference maxima.
+            for slot in (hypothesisStart * maxOrder)..<(hypothesisEnd * maxOrder) where ids[slot] != .max {
+                let index = Int(ids[slot])
+                hypothesisCount[index] += 1
+                // The slot's position within its group of four is the n-gram's order.
+                statistics.totals[slot % maxOrder] += 1
+            }
+            for slot in (hypothesisStart * maxOrder)..<(hypothesisEnd * maxOrder) where ids[slot] != .max {
+                let index = Int(ids[slot])
+                let count = hypothesisCount[index]
+                if count > 0 {
+                    statistics.matches[slot % maxOrder] += Int(min(count, referenceMax[index]))
+                    hypothesisCount[index] = 0
+                }
+            }
+            for id in 0..<ngramCount { referenceMax[id] = 0 }
         }
-        for id in touched {
-            let index = Int(id), order = Int(orderOf[index])
-            let count = Int(hypothesisCount[index])
-            statistics.totals[order] += count
-            statistics.matches[order] += min(count, Int(referenceMax[index]))
-            hypothesisCount[index] = 0
         }
-        for id in 0..<indexer.count { referenceMax[id] = 0 }
+        }
+        }
         statistics.referenceLength = Self.closestReferenceLength(statistics.hypothesisLength, referenceLengths)
         return statistics
     }

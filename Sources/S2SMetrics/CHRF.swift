@@ -164,12 +164,11 @@ struct CHRFStatisticsExtractor {
     private var words: [Range<Int>] = []
     private var wordBytes: [UInt8] = []
     private var interner = TokenInterner()
-    private var indexer = NGramIndexer()
+    private let indexer = NGramIndexer()
     private var orderOf: [UInt8] = []
     private var hypothesisCount: [Int32] = []
     private var referenceCount: [Int32] = []
     private var hypothesisIds: [UInt32] = []
-    private var touched: [UInt32] = []
     /// Word n-grams chain from a different start than character n-grams, so ids never mix.
     private static let wordChainStart = NGramIndexer.chainStart - 1
     private static let punctuation: Set<UInt8> = Set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".utf8)
@@ -186,8 +185,19 @@ struct CHRFStatisticsExtractor {
         }
     }
 
-    /// Calls `visit(id, order)` for every character and word n-gram of `line`.
-    private mutating func forEachNGram(of line: String, _ visit: (inout Self, UInt32, Int) -> Void) {
+    /// The ids and orders of every character and word n-gram of the line last collected.
+    private var ngramIds: [UInt32] = []
+    private var ngramOrders: [UInt8] = []
+
+    /// Fills `ngramIds`/`ngramOrders` with every character and word n-gram of `line`.
+    private mutating func collectNGrams(of line: String) {
+        var ids: [UInt32] = [], orders: [UInt8] = []
+        swap(&ids, &ngramIds)
+        swap(&orders, &ngramOrders)
+        ids.removeAll(keepingCapacity: true)
+        orders.removeAll(keepingCapacity: true)
+        defer { swap(&ids, &ngramIds); swap(&orders, &ngramOrders) }
+        let indexer = self.indexer
         withUTF8Bytes(line) { original in
             if options.lowercase {
                 PythonText.lowercase(original, into: &lowered)
@@ -214,7 +224,8 @@ struct CHRFStatisticsExtractor {
                 var prefix = NGramIndexer.chainStart
                 for order in 0..<min(options.charOrder, unitsCopy.count - position) {
                     let id = indexer.id(prefix: prefix, unit: unitsCopy[position + order])
-                    visit(&self, id, order)
+                    ids.append(id)
+                    orders.append(UInt8(order))
                     prefix = id
                 }
             }
@@ -242,7 +253,8 @@ struct CHRFStatisticsExtractor {
                 var prefix = Self.wordChainStart
                 for order in 0..<min(options.wordOrder, wordIds.count - position) {
                     let id = indexer.id(prefix: prefix, unit: wordIds[position + order])
-                    visit(&self, id, options.charOrder + order)
+                    ids.append(id)
+                    orders.append(UInt8(options.charOrder + order))
                     prefix = id
                 }
             }
@@ -268,30 +280,36 @@ struct CHRFStatisticsExtractor {
         wordBytes.removeAll(keepingCapacity: true)
         var hypothesisTotals = [Int](repeating: 0, count: orders)
         hypothesisIds.removeAll(keepingCapacity: true)
-        forEachNGram(of: hypothesis) { me, id, order in
-            me.ensureCapacity(id)
-            me.orderOf[Int(id)] = UInt8(order)
-            if me.hypothesisCount[Int(id)] == 0 { me.hypothesisIds.append(id) }
-            me.hypothesisCount[Int(id)] += 1
-            hypothesisTotals[order] += 1
+        collectNGrams(of: hypothesis)
+        ensureCapacity(UInt32(indexer.count))
+        for (id, order) in zip(ngramIds, ngramOrders) { hypothesisTotals[Int(order)] += 1; orderOf[Int(id)] = order }
+        hypothesisCount.withUnsafeMutableBufferPointer { counts in
+            for id in ngramIds {
+                if counts[Int(id)] == 0 { hypothesisIds.append(id) }
+                counts[Int(id)] += 1
+            }
         }
         var best = CHRFStatistics(orders: orders)
         var bestScore = -1.0
+        var referenceTotals = [Int](repeating: 0, count: orders)
+        var matches = [Int](repeating: 0, count: orders)
         for reference in references {
-            var referenceTotals = [Int](repeating: 0, count: orders)
-            touched.removeAll(keepingCapacity: true)
-            forEachNGram(of: reference) { me, id, order in
-                me.ensureCapacity(id)
-                if me.referenceCount[Int(id)] == 0 { me.touched.append(id) }
-                me.referenceCount[Int(id)] += 1
-                referenceTotals[order] += 1
+            collectNGrams(of: reference)
+            ensureCapacity(UInt32(indexer.count))
+            for order in 0..<orders { referenceTotals[order] = 0; matches[order] = 0 }
+            for order in ngramOrders { referenceTotals[Int(order)] += 1 }
+            referenceCount.withUnsafeMutableBufferPointer { counts in
+                for id in ngramIds { counts[Int(id)] += 1 }
+                hypothesisCount.withUnsafeBufferPointer { hypothesisCounts in
+                    orderOf.withUnsafeBufferPointer { orderOf in
+                        for id in hypothesisIds {
+                            let index = Int(id)
+                            matches[Int(orderOf[index])] += Int(min(hypothesisCounts[index], counts[index]))
+                        }
+                    }
+                }
+                for id in ngramIds { counts[Int(id)] = 0 }
             }
-            var matches = [Int](repeating: 0, count: orders)
-            for id in hypothesisIds {
-                let index = Int(id)
-                matches[Int(orderOf[index])] += Int(min(hypothesisCount[index], referenceCount[index]))
-            }
-            for id in touched { referenceCount[Int(id)] = 0 }
             var candidate = CHRFStatistics(orders: orders)
             for order in 0..<orders {
                 candidate.counts[3 * order] = referenceTotals[order] > 0 ? hypothesisTotals[order] : 0

@@ -5,36 +5,47 @@
 /// units, last unit), so ids are exact — two n-grams share an id only if they are equal.
 /// Ids are dense from 0 and the tables are cleared in O(1) by bumping a generation stamp,
 /// so one indexer serves a whole corpus without allocating per segment.
-struct NGramIndexer {
+final class NGramIndexer {
     /// The prefix id that starts every n-gram chain (a unigram is (start, unit)).
     static let chainStart: UInt32 = .max
 
-    private var keys: [UInt64] = []
-    private var values: [UInt32] = []
-    private var stamps: [UInt32] = []
+    // Raw storage: the table is probed millions of times, and arrays would pay a
+    // uniqueness check on every write.
+    private var keys: UnsafeMutablePointer<UInt64>
+    private var values: UnsafeMutablePointer<UInt32>
+    private var stamps: UnsafeMutablePointer<UInt32>
+    private var size = 0
     private var mask = 0
     private var generation: UInt32 = 1
     /// How many ids were handed out since the last reset.
     private(set) var count = 0
 
-    init(capacity: Int = 1024) { allocate(capacity: capacity) }
+    init(capacity: Int = 1024) {
+        keys = .allocate(capacity: 1); values = .allocate(capacity: 1); stamps = .allocate(capacity: 1)
+        allocate(capacity: capacity)
+    }
 
-    private mutating func allocate(capacity: Int) {
-        var size = 16
-        while size < capacity { size <<= 1 }
-        keys = [UInt64](repeating: 0, count: size)
-        values = [UInt32](repeating: 0, count: size)
-        stamps = [UInt32](repeating: 0, count: size)
-        mask = size - 1
+    deinit { keys.deallocate(); values.deallocate(); stamps.deallocate() }
+
+    private func allocate(capacity: Int) {
+        var newSize = 16
+        while newSize < capacity { newSize <<= 1 }
+        keys.deallocate(); values.deallocate(); stamps.deallocate()
+        keys = .allocate(capacity: newSize)
+        values = .allocate(capacity: newSize)
+        stamps = .allocate(capacity: newSize)
+        stamps.initialize(repeating: 0, count: newSize)
+        size = newSize
+        mask = newSize - 1
         generation = 1
     }
 
     /// Forgets every id.
-    mutating func reset() {
+    func reset() {
         count = 0
         generation &+= 1
         if generation == 0 {  // wrapped: clear stamps for real once every 2^32 resets
-            for index in stamps.indices { stamps[index] = 0 }
+            stamps.update(repeating: 0, count: size)
             generation = 1
         }
     }
@@ -49,9 +60,9 @@ struct NGramIndexer {
 
     /// The id of the n-gram that extends n-gram `prefix` by `unit`, assigning a new one if unseen.
     @inline(__always)
-    mutating func id(prefix: UInt32, unit: UInt32) -> UInt32 {
+    func id(prefix: UInt32, unit: UInt32) -> UInt32 {
         let key = UInt64(prefix) << 32 | UInt64(unit)
-        if (count + 1) * 2 > keys.count { grow() }
+        if (count + 1) * 2 > size { grow() }
         var slot = Int(truncatingIfNeeded: Self.mix(key)) & mask
         while true {
             if stamps[slot] != generation {
@@ -67,11 +78,11 @@ struct NGramIndexer {
         }
     }
 
-    private mutating func grow() {
+    private func grow() {
         var live: [(UInt64, UInt32)] = []
-        for slot in stamps.indices where stamps[slot] == generation { live.append((keys[slot], values[slot])) }
+        for slot in 0..<size where stamps[slot] == generation { live.append((keys[slot], values[slot])) }
         let generationCount = count
-        allocate(capacity: keys.count * 2)
+        allocate(capacity: size * 2)
         for (key, value) in live {
             var slot = Int(truncatingIfNeeded: Self.mix(key)) & mask
             while stamps[slot] == generation { slot = (slot + 1) & mask }

@@ -66,17 +66,39 @@ enum PythonText {
     }
 
     /// Python's `str.lower()` of UTF-8 text into `output` (replacing its contents).
-    /// ASCII text is lowered byte by byte; other text goes through the standard library's
-    /// full Unicode lowercase mapping, which is the one Python applies.
+    /// ASCII text is lowered byte by byte; other characters take their full Unicode lowercase
+    /// mapping (so `İ` becomes `i̇`), and capital sigma becomes final `ς` at the end of a word,
+    /// exactly Python's Final_Sigma rule.
     static func lowercase(_ bytes: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         output.removeAll(keepingCapacity: true)
         var isASCII = true
         for byte in bytes where byte >= 0x80 { isASCII = false; break }
         if isASCII {
             for byte in bytes { output.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) }
-        } else {
-            output.append(contentsOf: String(decoding: bytes, as: UTF8.self).lowercased().utf8)
+            return
         }
+        let scalars = Array(String(decoding: bytes, as: UTF8.self).unicodeScalars)
+        for (index, scalar) in scalars.enumerated() {
+            if scalar.value < 0x80 {
+                let byte = UInt8(scalar.value)
+                output.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+            } else if scalar.value == 0x3A3 {
+                output.append(contentsOf: (isFinalSigma(scalars, at: index) ? "ς" : "σ").utf8)
+            } else {
+                output.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+            }
+        }
+    }
+
+    /// Python's Final_Sigma test: a cased letter before (skipping case-ignorable characters)
+    /// and none after.
+    static func isFinalSigma(_ scalars: [Unicode.Scalar], at index: Int) -> Bool {
+        var before = index - 1
+        while before >= 0 && scalars[before].properties.isCaseIgnorable { before -= 1 }
+        guard before >= 0 && scalars[before].properties.isCased else { return false }
+        var after = index + 1
+        while after < scalars.count && scalars[after].properties.isCaseIgnorable { after += 1 }
+        return after == scalars.count || !scalars[after].properties.isCased
     }
 
     /// Appends the ranges of the whitespace-separated words of `bytes` (Python `str.split()`)

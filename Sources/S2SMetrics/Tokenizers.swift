@@ -13,6 +13,7 @@ public struct TokenizedText: Sendable {
     public var tokens: [Range<Int>] = []
     var scratch: [UInt8] = []
     var scratch2: [UInt8] = []
+    var scratch3: [UInt8] = []
     var scalars: [UInt32] = []
     var scalars2: [UInt32] = []
 
@@ -142,57 +143,101 @@ public struct Tokenizer13a: BLEUTokenizer {
             Self.replace(&text, "&gt;", with: ">", using: &next)
         }
 
-        // 1. ([\{-\~\[-\` -\&\(-\+\:-\@\/]) → ' \1 '
-        next.removeAll(keepingCapacity: true)
-        for byte in text {
-            if Self.isSeparatedPunctuation(byte) { next.append(0x20); next.append(byte); next.append(0x20) }
-            else { next.append(byte) }
-        }
-        swap(&text, &next)
-
-        // 2. ([^0-9])([\.,]) → '\1 \2 '   (period and comma unless preceded by a digit)
-        next.removeAll(keepingCapacity: true)
-        var index = 0
-        while index < text.count {
-            let byte = text[index]
-            if index + 1 < text.count, !Self.isDigit(byte), Self.isPeriodOrComma(text[index + 1]) {
-                next.append(byte); next.append(0x20); next.append(text[index + 1]); next.append(0x20)
-                index += 2
-            } else {
-                next.append(byte); index += 1
+        // Each pass at most triples the length (pass 1) or doubles it (passes 2–4).
+        let capacity = 3 * text.count * 2 * 2 * 2 + 16
+        if next.count < capacity { next = [UInt8](repeating: 0, count: capacity) }
+        var spare = [UInt8](repeating: 0, count: 0)
+        swap(&spare, &output.scratch3)
+        if spare.count < capacity { spare = [UInt8](repeating: 0, count: capacity) }
+        let finalCount = text.withUnsafeBufferPointer { source in
+            next.withUnsafeMutableBufferPointer { first in
+                spare.withUnsafeMutableBufferPointer { second in
+                    var count = Self.separatePunctuation(source.baseAddress!, source.count, first.baseAddress!)
+                    count = Self.separatePeriodCommaAfterNonDigit(first.baseAddress!, count, second.baseAddress!)
+                    count = Self.separatePeriodCommaBeforeNonDigit(second.baseAddress!, count, first.baseAddress!)
+                    return Self.separateDashAfterDigit(first.baseAddress!, count, second.baseAddress!)
+                }
             }
         }
-        swap(&text, &next)
-
-        // 3. ([\.,])([^0-9]) → ' \1 \2'   (period and comma unless followed by a digit)
-        next.removeAll(keepingCapacity: true)
-        index = 0
-        while index < text.count {
-            let byte = text[index]
-            if index + 1 < text.count, Self.isPeriodOrComma(byte), !Self.isDigit(text[index + 1]) {
-                next.append(0x20); next.append(byte); next.append(0x20); next.append(text[index + 1])
-                index += 2
-            } else {
-                next.append(byte); index += 1
-            }
+        let base = output.bytes.count
+        output.bytes.append(contentsOf: spare[0..<finalCount])
+        output.bytes.withUnsafeBufferPointer { bytes in
+            PythonText.split(UnsafeBufferPointer(rebasing: bytes[base...]), base: base, into: &output.tokens)
         }
-        swap(&text, &next)
-
-        // 4. ([0-9])(-) → '\1 \2 '   (dash after a digit)
-        next.removeAll(keepingCapacity: true)
-        index = 0
-        while index < text.count {
-            let byte = text[index]
-            if index + 1 < text.count, Self.isDigit(byte), text[index + 1] == 0x2D {
-                next.append(byte); next.append(0x20); next.append(0x2D); next.append(0x20)
-                index += 2
-            } else {
-                next.append(byte); index += 1
-            }
-        }
-        output.appendSplitting(next)
         output.scratch = text
         output.scratch2 = next
+        output.scratch3 = spare
+    }
+
+    /// 1. `([\{-\~\[-\` -\&\(-\+\:-\@\/])` → `' \1 '`
+    @inline(__always)
+    static func separatePunctuation(_ source: UnsafePointer<UInt8>, _ count: Int,
+                                    _ target: UnsafeMutablePointer<UInt8>) -> Int {
+        var written = 0
+        for index in 0..<count {
+            let byte = source[index]
+            if isSeparatedPunctuation(byte) {
+                target[written] = 0x20; target[written + 1] = byte; target[written + 2] = 0x20
+                written += 3
+            } else {
+                target[written] = byte; written += 1
+            }
+        }
+        return written
+    }
+
+    /// 2. `([^0-9])([\.,])` → `'\1 \2 '` (period and comma unless preceded by a digit)
+    @inline(__always)
+    static func separatePeriodCommaAfterNonDigit(_ source: UnsafePointer<UInt8>, _ count: Int,
+                                                 _ target: UnsafeMutablePointer<UInt8>) -> Int {
+        var written = 0, index = 0
+        while index < count {
+            let byte = source[index]
+            if index + 1 < count, !isDigit(byte), isPeriodOrComma(source[index + 1]) {
+                target[written] = byte; target[written + 1] = 0x20
+                target[written + 2] = source[index + 1]; target[written + 3] = 0x20
+                written += 4; index += 2
+            } else {
+                target[written] = byte; written += 1; index += 1
+            }
+        }
+        return written
+    }
+
+    /// 3. `([\.,])([^0-9])` → `' \1 \2'` (period and comma unless followed by a digit)
+    @inline(__always)
+    static func separatePeriodCommaBeforeNonDigit(_ source: UnsafePointer<UInt8>, _ count: Int,
+                                                  _ target: UnsafeMutablePointer<UInt8>) -> Int {
+        var written = 0, index = 0
+        while index < count {
+            let byte = source[index]
+            if index + 1 < count, isPeriodOrComma(byte), !isDigit(source[index + 1]) {
+                target[written] = 0x20; target[written + 1] = byte
+                target[written + 2] = 0x20; target[written + 3] = source[index + 1]
+                written += 4; index += 2
+            } else {
+                target[written] = byte; written += 1; index += 1
+            }
+        }
+        return written
+    }
+
+    /// 4. `([0-9])(-)` → `'\1 \2 '` (dash after a digit)
+    @inline(__always)
+    static func separateDashAfterDigit(_ source: UnsafePointer<UInt8>, _ count: Int,
+                                       _ target: UnsafeMutablePointer<UInt8>) -> Int {
+        var written = 0, index = 0
+        while index < count {
+            let byte = source[index]
+            if index + 1 < count, isDigit(byte), source[index + 1] == 0x2D {
+                target[written] = byte; target[written + 1] = 0x20
+                target[written + 2] = 0x2D; target[written + 3] = 0x20
+                written += 4; index += 2
+            } else {
+                target[written] = byte; written += 1; index += 1
+            }
+        }
+        return written
     }
 
     /// Replaces every non-overlapping occurrence of `pattern`, left to right (Python `str.replace`).

@@ -38,7 +38,8 @@ struct Eval: ParsableCommand {
     @Flag(help: "Case-insensitive scores.")
     var lowercase = false
 
-    @Option(help: "BLEU smoothing: exp, floor, add-k, none.")
+    @Option(name: [.customLong("smooth"), .customLong("smooth-method")],
+            help: "BLEU smoothing: exp, floor, add-k, none.")
     var smooth: BLEUSmoothing = .exp
 
     @Option(help: "Value for floor (default 0.1) or add-k (default 1) smoothing.")

@@ -34,8 +34,10 @@ final class BLEUTests: XCTestCase {
 
     func testParallelStatisticsEqualSerial() throws {
         let fixture = try SacreBLEUFixture.load()
-        let hypotheses = fixture.bootstrap.sys1 + fixture.bootstrap.sys2 + fixture.bootstrap.sys1
-        let references = [fixture.bootstrap.refs + fixture.bootstrap.refs + fixture.bootstrap.refs]
+        // Enough lines (> 2 × 512) that the statistics really are split over two threads.
+        let hypotheses = Array(repeating: fixture.bootstrap.sys1 + fixture.bootstrap.sys2, count: 3).flatMap { $0 }
+        let references = [Array(repeating: fixture.bootstrap.refs, count: 6).flatMap { $0 }]
+        XCTAssertGreaterThan(hypotheses.count, 1024)
         let serial = try BLEU.segmentStatistics(hypotheses: hypotheses, references: references,
                                                 options: BLEUOptions(threads: 1))
         let parallel = try BLEU.segmentStatistics(hypotheses: hypotheses, references: references,

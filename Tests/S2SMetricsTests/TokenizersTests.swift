@@ -10,7 +10,11 @@ final class TokenizersTests: XCTestCase {
             let tokenizer = try XCTUnwrap(TokenizerKind(rawValue: item.tokenize!)).makeTokenizer()
             for (hypothesis, tokens) in zip(item.hyps, expected) {
                 var input = hypothesis
-                if item.lowercase { input = input.lowercased() }
+                if item.lowercase {   // Python's lower(), final sigma included
+                    var lowered: [UInt8] = []
+                    input.withUTF8 { PythonText.lowercase($0, into: &lowered) }
+                    input = String(decoding: lowered, as: UTF8.self)
+                }
                 // sacreBLEU's char tokenizer leaves runs of spaces that BLEU's split() ignores.
                 let expected = tokens.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
                 XCTAssertEqual(tokenizer.tokenize(input), expected, "tok=\(item.tokenize!) \(hypothesis)")
@@ -29,6 +33,13 @@ final class TokenizersTests: XCTestCase {
 
     func testIntlUsesUnicodeCategories() {
         XCTAssertEqual(TokenizerIntl().tokenize("«Bonjour»—dit-il 5€"), "« Bonjour » — dit - il 5 €")
+    }
+
+    func testLowercaseFollowsPythonFinalSigmaAndFullMappings() {
+        var lowered: [UInt8] = []
+        var input = "ΣΟΦΟΣ Σ ΑΣ. İ"
+        input.withUTF8 { PythonText.lowercase($0, into: &lowered) }
+        XCTAssertEqual(String(decoding: lowered, as: UTF8.self), "σοφος σ ας. i\u{307}")
     }
 
     func testCharAndNone() {
