@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import S2SIO
+import S2SDecoding
 import S2SMetrics
 
 extension TokenizerKind: ExpressibleByArgument {}
@@ -88,13 +89,13 @@ struct Eval: ParsableCommand {
     @Option(help: "Threads for segment statistics.")
     var threads = 2
 
-    @Option(name: [.customShort("m"), .long], help: "Model to translate --src with before scoring (not wired yet).")
+    @Option(name: [.customShort("m"), .long], help: "Model to translate --src with before scoring (translate and score in one go).")
     var model: String?
 
-    @Option(help: "Source file to translate with --model (not wired yet).")
+    @Option(help: "Source file to translate with --model.")
     var src: String?
 
-    @Option(help: "Beam size for --model (not wired yet).")
+    @Option(help: "Beam size for --model.")
     var beam = 5
 
     @Flag(help: "No progress messages.")
@@ -112,11 +113,12 @@ struct Eval: ParsableCommand {
             throw ValidationError("chrF orders must be positive and beta non-negative")
         }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if (model == nil) != (src == nil) { throw ValidationError("--model and --src go together") }
+        if beam < 1 { throw ValidationError("--beam must be at least 1") }
     }
 
     func run() throws {
         runReportingErrors {
-            if model != nil || src != nil { throw EvalError.translateNotWired }
             try evaluate()
         }
     }
@@ -136,15 +138,26 @@ struct Eval: ParsableCommand {
         try LineReader(path: path).readAllLines().map(rstrippedLikePython)
     }
 
+    /// Translates `--src` with `model` (beam `--beam`), as `s2s translate` would, line for line.
+    private func translateSource(model: String) throws -> [String] {
+        let loaded = try loadTranslationModels(paths: [model])
+        let sourceLines = try LineReader(path: src ?? "-").readAllLines(invalidUTF8: .replace)
+        let options = TranslatorOptions(search: SearchOptions(beamSize: beam, lengthPenalty: LengthPenalty(alpha: 0.6)),
+                                        batchSize: beam == 1 ? 64 : 16)
+        let translator = Translator(decoder: loaded.decoders[0], options: options, encode: loaded.encode, decode: loaded.decode)
+        return try translator.translate(sourceLines).map { rstrippedLikePython($0.hypotheses.first?.text ?? "") }
+    }
+
     private static func displayName(_ path: String) -> String { path == "-" ? "<stdin>" : path }
 
     private func evaluate() throws {
         guard !references.isEmpty else { throw MetricsError.noReferences }
         let referenceSets = try references.map(readLines)
         let referenceNames = references.map(Self.displayName)
-        let hypotheses = try readLines(hypothesis)
+        let hypotheses = try model.map { try translateSource(model: $0) } ?? readLines(hypothesis)
         try BLEU.checkLineCounts(hypotheses: hypotheses, references: referenceSets,
-                                 hypothesisName: Self.displayName(hypothesis), referenceNames: referenceNames)
+                                 hypothesisName: model.map { "translation of \(src ?? "")" } ?? Self.displayName(hypothesis),
+                                 referenceNames: referenceNames)
         let useBLEU = bleu || !chrf
         var output: [String] = []
 
@@ -265,16 +278,4 @@ struct Eval: ParsableCommand {
     }
 
     private static func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
-}
-
-/// Failures of `s2s eval` itself (library failures describe themselves).
-enum EvalError: Error, CustomStringConvertible {
-    case translateNotWired
-
-    var description: String {
-        switch self {
-        case .translateNotWired:
-            return "eval --model/--src (translate and score in one go) is not wired yet; run `s2s translate` and score its output with `s2s eval -r REF HYP`"
-        }
-    }
 }
