@@ -156,7 +156,7 @@ struct Eval: ParsableCommand {
         let referenceNames = references.map(Self.displayName)
         let hypotheses = try model.map { try translateSource(model: $0) } ?? readLines(hypothesis)
         try BLEU.checkLineCounts(hypotheses: hypotheses, references: referenceSets,
-                                 hypothesisName: model.map { "translation of \(src ?? "")" } ?? Self.displayName(hypothesis),
+                                 hypothesisName: model == nil ? Self.displayName(hypothesis) : "translation of \(src ?? "")",
                                  referenceNames: referenceNames)
         let useBLEU = bleu || !chrf
         var output: [String] = []

@@ -79,11 +79,12 @@ final class EvalCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("ref.fr has 3 lines"), result.stderr)
     }
 
-    func testModelOptionIsParsedButReportsItIsNotWired() throws {
-        let reference = try write("ref.fr", references)
-        let result = try run(["eval", "-m", "model.s2s", "--src", "test.en", "-r", reference, "--beam", "5"])
+    func testModelOptionNamesAMissingModel() throws {
+        let reference = try write("ref.fr", references), source = try write("test.en", hypotheses)
+        let result = try run(["eval", "-m", "no-such-model.s2s", "--src", source, "-r", reference, "--beam", "5"])
         XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stderr.contains("not wired yet"), result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("s2s: error: no-such-model.s2s"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "one-line error")
     }
 
     func testSentenceLevelPrintsOneLinePerSegment() throws {
