@@ -1,6 +1,0 @@
-import XCTest
-
-/// Replaced by the real tests of this component.
-final class S2SCLIPlaceholderTests: XCTestCase {
-    func testPlaceholder() {}
-}

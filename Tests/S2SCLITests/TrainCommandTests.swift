@@ -1,0 +1,79 @@
+import Foundation
+import XCTest
+
+/// `s2s train` end to end through the built binary: pre-flight checks, a tiny real run that
+/// `translate` and `eval` can use, and SIGINT writing a checkpoint that `--resume` continues.
+final class TrainCommandTests: XCTestCase {
+    private var work = ""
+
+    override func setUpWithError() throws {
+        work = NSTemporaryDirectory() + "s2s-train-cli-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let english = (0..<120).map { "a man number \($0 % 9) rides a red bike near the house \($0 % 5)" }
+        let french = (0..<120).map { "un homme numéro \($0 % 9) fait du vélo rouge près de la maison \($0 % 5)" }
+        try english.joined(separator: "\n").write(toFile: work + "/train.en", atomically: true, encoding: .utf8)
+        try french.joined(separator: "\n").write(toFile: work + "/train.fr", atomically: true, encoding: .utf8)
+        try english.prefix(80).joined(separator: "\n").write(toFile: work + "/short.fr", atomically: true, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
+
+    private static let tinyModel = ["--emb", "8", "--hidden", "8", "--attention", "8", "--vocab-size", "300",
+                                    "--batch-tokens", "400", "--quiet"]
+
+    func testPreflightChecksFailFastWithOneLine() throws {
+        let cases: [([String], String)] = [
+            (["train", work + "/missing.en", work + "/train.fr", "-o", work + "/m.s2s"], "missing.en"),
+            (["train", work + "/train.en", work + "/train.fr", "-o", work + "/no-such-dir/m.s2s"], "no-such-dir"),
+            (["train", work + "/train.en", work + "/train.fr", "-o", work + "/m.s2s", "--valid-src", work + "/train.en"], "--valid-tgt"),
+            (["train", work + "/train.en", work + "/train.fr", "-o", work + "/m.s2s", "--time-limit", "soon"], "--time-limit"),
+            (["train", "--data", work + "/c.s2sd", "-o", work + "/m.s2s"], "-v"),
+            (["train", work + "/train.en", work + "/short.fr", "-o", work + "/m.s2s"] + Self.tinyModel, "short.fr"),
+            (["train", work + "/train.en", work + "/train.fr", "-o", work + "/m.s2s", "--resume"], "does not exist"),
+        ]
+        for (arguments, mention) in cases {
+            let result = try runS2S(arguments)
+            XCTAssertNotEqual(result.status, 0, "\(arguments)")
+            XCTAssertTrue(result.stderr.contains(mention), "\(arguments): \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/m.s2s"), "\(arguments) wrote a model")
+        }
+    }
+
+    func testTrainTranslateEvaluate() throws {
+        let model = work + "/m.s2s"
+        let trained = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--max-updates", "6",
+                                  "--valid-src", work + "/train.en", "--valid-tgt", work + "/train.fr",
+                                  "--valid-frequency", "3", "--log", work + "/run.jsonl"] + Self.tinyModel)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        for file in ["m.s2s", "m.s2s.state", "m.best.s2s", "run.jsonl"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/" + file), file)
+        }
+        let translated = try runS2S(["translate", "-m", model], input: "a man rides a bike\n\nthe house\n")
+        XCTAssertEqual(translated.status, 0, translated.stderr)
+        XCTAssertEqual(translated.stdout.split(separator: "\n", omittingEmptySubsequences: false).count, 4, translated.stdout)
+        let scored = try runS2S(["eval", "-m", model, "--src", work + "/train.en", "-r", work + "/train.fr", "--beam", "2"])
+        XCTAssertEqual(scored.status, 0, scored.stderr)
+        XCTAssertTrue(scored.stdout.hasPrefix("BLEU|nrefs:1"), scored.stdout)
+        let plotted = try runS2S(["plot", work + "/run.jsonl", "-o", work + "/curves.svg"])
+        XCTAssertEqual(plotted.status, 0, plotted.stderr)
+    }
+
+    func testSIGINTSavesACheckpointThatResumeContinues() throws {
+        let model = work + "/m.s2s"
+        let process = try startS2S(["train", work + "/train.en", work + "/train.fr", "-o", model,
+                                    "--max-updates", "100000", "--save-frequency", "2"] + Self.tinyModel)
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: model) && Date() < deadline && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTAssertTrue(process.isRunning, "training ended before it could be interrupted")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, "interrupted training exits with 130")
+        let resumed = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--resume",
+                                  "--max-updates", "1"] + Self.tinyModel)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let translated = try runS2S(["translate", "-m", model], input: "a man\n")
+        XCTAssertEqual(translated.status, 0, translated.stderr)
+    }
+}
