@@ -146,6 +146,33 @@ public struct ContainerWriter {
 
     /// The complete file, as it would be written.
     public func serialized() throws -> [UInt8] {
+        let layout = try self.layout()
+        var file = [UInt8](repeating: 0, count: layout.totalSize)
+        file.replaceSubrange(0..<layout.prefixAndHeader.count, with: layout.prefixAndHeader)
+        for (entry, array) in zip(layout.entries, pending) {
+            file.replaceSubrange(entry.offset..<(entry.offset + entry.bytes), with: array.bytes)
+        }
+        return file
+    }
+
+    /// Writes the file atomically (temporary sibling, fsync, rename), streaming the arrays
+    /// rather than assembling the whole file in memory first.
+    public func write(to path: String) throws {
+        let layout = try self.layout()
+        try AtomicFile.write(to: path) { writer in
+            try writer.write(layout.prefixAndHeader)
+            var position = layout.prefixAndHeader.count
+            for (entry, array) in zip(layout.entries, pending) {
+                try writer.writeZeros(entry.offset - position)
+                try writer.write(array.bytes)
+                position = entry.offset + entry.bytes
+            }
+            try writer.writeZeros(layout.totalSize - position)
+        }
+    }
+
+    /// The array table with final offsets, the prefix and header bytes, and the file size.
+    private func layout() throws -> (entries: [ArrayEntry], prefixAndHeader: [UInt8], totalSize: Int) {
         // Offsets depend on the header's length, which depends on the offsets' digits; iterate
         // until the layout is stable (two passes in practice).
         var entries = pending.map {
@@ -167,27 +194,15 @@ public struct ContainerWriter {
         let dataStart = Container.aligned(Container.prefixSize + header.count)
         let totalSize = entries.last.map { Container.aligned($0.offset + $0.bytes) } ?? dataStart
 
-        var file = [UInt8](repeating: 0, count: totalSize)
-        file.replaceSubrange(0..<8, with: Array(magic.utf8))
-        store(version, at: 8, in: &file)
-        store(UInt32(header.count), at: 12, in: &file)
-        store(UInt64(totalSize), at: 16, in: &file)
-        var crc = CRC32C.checksum(Array(file[0..<24]))
+        var prefix = [UInt8](repeating: 0, count: Container.prefixSize)
+        prefix.replaceSubrange(0..<8, with: Array(magic.utf8))
+        store(version, at: 8, in: &prefix)
+        store(UInt32(header.count), at: 12, in: &prefix)
+        store(UInt64(totalSize), at: 16, in: &prefix)
+        var crc = CRC32C.checksum(Array(prefix[0..<24]))
         crc = CRC32C.checksum(header, continuing: crc)
-        store(crc, at: 24, in: &file)
-        file.replaceSubrange(Container.prefixSize..<(Container.prefixSize + header.count), with: header)
-        for (entry, array) in zip(entries, pending) {
-            file.replaceSubrange(entry.offset..<(entry.offset + entry.bytes), with: array.bytes)
-        }
-        return file
-    }
-
-    /// Writes the file atomically (temporary sibling, fsync, rename).
-    public func write(to path: String) throws {
-        let bytes = try serialized()
-        try AtomicFile.write(to: path) { writer in
-            try bytes.withUnsafeBytes { try writer.write($0) }
-        }
+        store(crc, at: 24, in: &prefix)
+        return (entries, prefix + header, totalSize)
     }
 
     private func headerBytes(_ entries: [ArrayEntry]) throws -> [UInt8] {
