@@ -166,6 +166,14 @@ final class CorpusLoaderTests: XCTestCase {
             guard case .corruptGzip(let path, _)? = error as? IOError else { return XCTFail("\(error)") }
             XCTAssertEqual(path, truncated)
         }
+        // A gzip stream damaged in the middle.
+        var damaged = bytes
+        for i in stride(from: damaged.count / 3, to: damaged.count / 3 + 64, by: 1) { damaged[i] ^= 0x5A }
+        let corrupt = folder.write("corrupt.gz", bytes: damaged)
+        XCTAssertThrowsError(try load(.files(source: otherSide, target: corrupt))) { error in
+            guard case .corruptGzip(let path, _)? = error as? IOError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, corrupt)
+        }
         // A binary file: invalid UTF-8 on its first line.
         let binary = folder.write("binary.fr", bytes: (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919 ^ 0xA5) })
         XCTAssertThrowsError(try load(.files(source: binary, target: binary))) { error in
