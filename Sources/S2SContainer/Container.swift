@@ -101,7 +101,27 @@ public struct ContainerWriter {
     private let magic: String
     private let version: UInt32
     private var metadataJSON: Data = Data("{}".utf8)
-    private var pending: [(name: String, dtype: ContainerDType, shape: [Int], bytes: [UInt8])] = []
+    private var pending: [(name: String, dtype: ContainerDType, shape: [Int], bytes: PendingBytes)] = []
+
+    /// An array's bytes: copied in, or borrowed from memory that `owner` keeps alive.
+    private enum PendingBytes {
+        case owned([UInt8])
+        case borrowed(UnsafeRawBufferPointer, owner: AnyObject)
+
+        var count: Int {
+            switch self {
+            case let .owned(bytes): return bytes.count
+            case let .borrowed(bytes, _): return bytes.count
+            }
+        }
+
+        func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+            switch self {
+            case let .owned(bytes): return try bytes.withUnsafeBytes(body)
+            case let .borrowed(bytes, owner): return try withExtendedLifetime(owner) { try body(bytes) }
+            }
+        }
+    }
 
     /// A writer for a file of kind `magic` (exactly 8 ASCII characters) at `version`.
     public init(magic: String, version: UInt32) {
@@ -121,7 +141,17 @@ public struct ContainerWriter {
     public mutating func add(name: String, dtype: ContainerDType, shape: [Int], bytes: UnsafeRawBufferPointer) {
         precondition(shape.reduce(1, *) * dtype.size == bytes.count, "array '\(name)': shape does not match byte count")
         precondition(!pending.contains { $0.name == name }, "array '\(name)' added twice")
-        pending.append((name, dtype, shape, Array(bytes)))
+        pending.append((name, dtype, shape, .owned(Array(bytes))))
+    }
+
+    /// Adds an array without copying it: `bytes` must stay valid and unchanged while `owner`
+    /// lives, and the writer keeps `owner` alive. For large arrays (a prepared corpus's tokens)
+    /// that would otherwise be held twice while writing.
+    public mutating func add(name: String, dtype: ContainerDType, shape: [Int], borrowing bytes: UnsafeRawBufferPointer,
+                             owner: AnyObject) {
+        precondition(shape.reduce(1, *) * dtype.size == bytes.count, "array '\(name)': shape does not match byte count")
+        precondition(!pending.contains { $0.name == name }, "array '\(name)' added twice")
+        pending.append((name, dtype, shape, .borrowed(bytes, owner: owner)))
     }
 
     /// Adds a Float32 array.
@@ -150,7 +180,7 @@ public struct ContainerWriter {
         var file = [UInt8](repeating: 0, count: layout.totalSize)
         file.replaceSubrange(0..<layout.prefixAndHeader.count, with: layout.prefixAndHeader)
         for (entry, array) in zip(layout.entries, pending) {
-            file.replaceSubrange(entry.offset..<(entry.offset + entry.bytes), with: array.bytes)
+            array.bytes.withUnsafeBytes { file.replaceSubrange(entry.offset..<(entry.offset + entry.bytes), with: $0) }
         }
         return file
     }
@@ -164,7 +194,7 @@ public struct ContainerWriter {
             var position = layout.prefixAndHeader.count
             for (entry, array) in zip(layout.entries, pending) {
                 try writer.writeZeros(entry.offset - position)
-                try writer.write(array.bytes)
+                try array.bytes.withUnsafeBytes { try writer.write($0) }
                 position = entry.offset + entry.bytes
             }
             try writer.writeZeros(layout.totalSize - position)
