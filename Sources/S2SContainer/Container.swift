@@ -194,7 +194,15 @@ public struct ContainerWriter {
             var position = layout.prefixAndHeader.count
             for (entry, array) in zip(layout.entries, pending) {
                 try writer.writeZeros(entry.offset - position)
-                try array.bytes.withUnsafeBytes { try writer.write($0) }
+                // In slices, so the writer's buffer never holds a whole large array.
+                try array.bytes.withUnsafeBytes { bytes in
+                    var start = 0
+                    while start < bytes.count {
+                        let end = min(start + (1 << 20), bytes.count)
+                        try writer.write(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                        start = end
+                    }
+                }
                 position = entry.offset + entry.bytes
             }
             try writer.writeZeros(layout.totalSize - position)
