@@ -36,7 +36,7 @@ public enum CorpusLoader {
         sourceOffsets.append(0)
         targetOffsets.append(0)
         var statistics = CorpusStatistics()
-        let slicesPerChunk = max(1, ProcessInfo.activeProcessorCountForDispatch * 4)
+        let slicesPerChunk = max(1, ProcessInfo.processInfo.activeProcessorCount * 4)
         let readQueue = DispatchQueue(label: "s2s.corpus.read")
 
         // Per-slice outputs, kept across chunks so their buffers are reused, not reallocated.
@@ -342,9 +342,4 @@ final class ChunkReader: @unchecked Sendable {
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
-}
-
-extension ProcessInfo {
-    /// Cores to spread encoding over.
-    static var activeProcessorCountForDispatch: Int { ProcessInfo.processInfo.activeProcessorCount }
 }

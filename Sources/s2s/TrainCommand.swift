@@ -19,12 +19,12 @@ struct TrainCommand: ParsableCommand {
 
     func run() {
         runReportingErrors {
+            guard dryRun else { throw CorpusCommandError.trainingNotAvailable }
             let clock = ContinuousClock()
             let start = clock.now
             let corpus = try data.loadCorpus(quiet: quiet)
             let loaded = clock.now - start
             let iterator = try BatchIterator(corpus: corpus, options: data.batching.options)
-            guard dryRun else { throw CorpusCommandError.trainingNotAvailable }
             let batches = iterator.epochStatistics()
             print(corpusSummary(corpus))
             print(batchingSummary(batches, options: data.batching.options))
