@@ -123,7 +123,27 @@ public struct ContainerWriter {
     private let magic: String
     private let version: UInt32
     private var metadataJSON: Data = Data("{}".utf8)
-    private var pending: [(name: String, dtype: ContainerDType, shape: [Int], bytes: [UInt8])] = []
+    private var pending: [(name: String, dtype: ContainerDType, shape: [Int], bytes: PendingBytes)] = []
+
+    /// An array's bytes: copied in, or borrowed from memory that `owner` keeps alive.
+    private enum PendingBytes {
+        case owned([UInt8])
+        case borrowed(UnsafeRawBufferPointer, owner: AnyObject)
+
+        var count: Int {
+            switch self {
+            case let .owned(bytes): return bytes.count
+            case let .borrowed(bytes, _): return bytes.count
+            }
+        }
+
+        func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+            switch self {
+            case let .owned(bytes): return try bytes.withUnsafeBytes(body)
+            case let .borrowed(bytes, owner): return try withExtendedLifetime(owner) { try body(bytes) }
+            }
+        }
+    }
 
     /// A writer for a file of kind `magic` (exactly 8 ASCII characters) at `version`.
     public init(magic: String, version: UInt32) {
@@ -141,7 +161,17 @@ public struct ContainerWriter {
     public mutating func add(name: String, dtype: ContainerDType, shape: [Int], bytes: UnsafeRawBufferPointer) {
         precondition(shape.reduce(1, *) * dtype.size == bytes.count, "array '\(name)': shape does not match byte count")
         precondition(!pending.contains { $0.name == name }, "array '\(name)' added twice")
-        pending.append((name, dtype, shape, Array(bytes)))
+        pending.append((name, dtype, shape, .owned(Array(bytes))))
+    }
+
+    /// Adds an array without copying it: `bytes` must stay valid and unchanged while `owner`
+    /// lives, and the writer keeps `owner` alive. For large arrays (a prepared corpus's tokens)
+    /// that would otherwise be held twice while writing.
+    public mutating func add(name: String, dtype: ContainerDType, shape: [Int], borrowing bytes: UnsafeRawBufferPointer,
+                             owner: AnyObject) {
+        precondition(shape.reduce(1, *) * dtype.size == bytes.count, "array '\(name)': shape does not match byte count")
+        precondition(!pending.contains { $0.name == name }, "array '\(name)' added twice")
+        pending.append((name, dtype, shape, .borrowed(bytes, owner: owner)))
     }
 
     /// Adds a Float32 array.
@@ -164,9 +194,43 @@ public struct ContainerWriter {
         int64s.withUnsafeBytes { add(name: name, dtype: .i64, shape: shape, bytes: $0) }
     }
 
-    /// The prefix and header (padded to the first array's offset), the array table, and the
-    /// total file size.
-    private func layout() throws -> (head: [UInt8], entries: [ArrayEntry], totalSize: Int) {
+    /// The complete file, as it would be written.
+    public func serialized() throws -> [UInt8] {
+        let layout = try self.layout()
+        var file = [UInt8](repeating: 0, count: layout.totalSize)
+        file.replaceSubrange(0..<layout.prefixAndHeader.count, with: layout.prefixAndHeader)
+        for (entry, array) in zip(layout.entries, pending) {
+            array.bytes.withUnsafeBytes { file.replaceSubrange(entry.offset..<(entry.offset + entry.bytes), with: $0) }
+        }
+        return file
+    }
+
+    /// Writes the file atomically (temporary sibling, fsync, rename), streaming the arrays
+    /// rather than assembling the whole file in memory first.
+    public func write(to path: String) throws {
+        let layout = try self.layout()
+        try AtomicFile.write(to: path) { writer in
+            try writer.write(layout.prefixAndHeader)
+            var position = layout.prefixAndHeader.count
+            for (entry, array) in zip(layout.entries, pending) {
+                try writer.writeZeros(entry.offset - position)
+                // In slices, so the writer's buffer never holds a whole large array.
+                try array.bytes.withUnsafeBytes { bytes in
+                    var start = 0
+                    while start < bytes.count {
+                        let end = min(start + (1 << 20), bytes.count)
+                        try writer.write(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+                        start = end
+                    }
+                }
+                position = entry.offset + entry.bytes
+            }
+            try writer.writeZeros(layout.totalSize - position)
+        }
+    }
+
+    /// The array table with final offsets, the prefix and header bytes, and the file size.
+    private func layout() throws -> (entries: [ArrayEntry], prefixAndHeader: [UInt8], totalSize: Int) {
         // Offsets depend on the header's length, which depends on the offsets' digits; iterate
         // until the layout is stable (two passes in practice).
         var entries = pending.map {
@@ -189,41 +253,15 @@ public struct ContainerWriter {
         let dataStart = Container.aligned(Container.prefixSize + header.count)
         let totalSize = entries.last.map { Container.aligned($0.offset + $0.bytes) } ?? dataStart
 
-        var head = [UInt8](repeating: 0, count: dataStart)
-        head.replaceSubrange(0..<8, with: Array(magic.utf8))
-        store(version, at: 8, in: &head)
-        store(UInt32(header.count), at: 12, in: &head)
-        store(UInt64(totalSize), at: 16, in: &head)
-        var crc = CRC32C.checksum(Array(head[0..<24]))
+        var prefix = [UInt8](repeating: 0, count: Container.prefixSize)
+        prefix.replaceSubrange(0..<8, with: Array(magic.utf8))
+        store(version, at: 8, in: &prefix)
+        store(UInt32(header.count), at: 12, in: &prefix)
+        store(UInt64(totalSize), at: 16, in: &prefix)
+        var crc = CRC32C.checksum(Array(prefix[0..<24]))
         crc = CRC32C.checksum(header, continuing: crc)
-        store(crc, at: 24, in: &head)
-        head.replaceSubrange(Container.prefixSize..<(Container.prefixSize + header.count), with: header)
-        return (head, entries, totalSize)
-    }
-
-    /// The complete file, as it would be written.
-    public func serialized() throws -> [UInt8] {
-        let (head, entries, totalSize) = try layout()
-        var file = head
-        file.reserveCapacity(totalSize)
-        for (entry, array) in zip(entries, pending) {
-            file.append(contentsOf: array.bytes)
-            file.append(contentsOf: repeatElement(0, count: Container.aligned(entry.offset + entry.bytes) - file.count))
-        }
-        return file
-    }
-
-    /// Writes the file atomically (temporary sibling, fsync, rename), streaming the arrays
-    /// rather than building the whole image in memory.
-    public func write(to path: String) throws {
-        let (head, entries, _) = try layout()
-        try AtomicFile.write(to: path) { writer in
-            try writer.write(head)
-            for (entry, array) in zip(entries, pending) {
-                try array.bytes.withUnsafeBytes { try writer.write($0) }
-                try writer.writeZeros(Container.aligned(entry.offset + entry.bytes) - entry.offset - entry.bytes)
-            }
-        }
+        store(crc, at: 24, in: &prefix)
+        return (entries, prefix + header, totalSize)
     }
 
     private func headerBytes(_ entries: [ArrayEntry]) throws -> [UInt8] {

@@ -61,7 +61,7 @@ public struct EpochBatchStatistics: Equatable, Sendable {
 /// batches (by token budget or sentence count); finally shuffle the order of all the epoch's
 /// batches so lengths do not come in runs. The same seed gives the same batches, and
 /// `position` captures everything needed to continue exactly where it stopped.
-public struct BatchIterator: @unchecked Sendable {
+public struct BatchIterator: Sendable {
     /// The corpus batched (a shared immutable object).
     public let corpus: ParallelCorpus
     /// The batching options.

@@ -45,10 +45,14 @@ public enum PreparedCorpus {
         try writer.setMetadata(Metadata(pairCount: corpus.count, statistics: corpus.statistics, filter: corpus.filter,
                                         vocabularyFingerprint: corpus.vocabularyFingerprint,
                                         vocabularySize: corpus.vocabularySize, input: inputName))
-        writer.add(name: "source.tokens", dtype: .i32, shape: [corpus.sourceTokens.count], bytes: UnsafeRawBufferPointer(corpus.sourceTokens))
-        writer.add(name: "source.offsets", dtype: .i64, shape: [corpus.sourceOffsets.count], bytes: UnsafeRawBufferPointer(corpus.sourceOffsets))
-        writer.add(name: "target.tokens", dtype: .i32, shape: [corpus.targetTokens.count], bytes: UnsafeRawBufferPointer(corpus.targetTokens))
-        writer.add(name: "target.offsets", dtype: .i64, shape: [corpus.targetOffsets.count], bytes: UnsafeRawBufferPointer(corpus.targetOffsets))
+        writer.add(name: "source.tokens", dtype: .i32, shape: [corpus.sourceTokens.count],
+                   borrowing: UnsafeRawBufferPointer(corpus.sourceTokens), owner: corpus)
+        writer.add(name: "source.offsets", dtype: .i64, shape: [corpus.sourceOffsets.count],
+                   borrowing: UnsafeRawBufferPointer(corpus.sourceOffsets), owner: corpus)
+        writer.add(name: "target.tokens", dtype: .i32, shape: [corpus.targetTokens.count],
+                   borrowing: UnsafeRawBufferPointer(corpus.targetTokens), owner: corpus)
+        writer.add(name: "target.offsets", dtype: .i64, shape: [corpus.targetOffsets.count],
+                   borrowing: UnsafeRawBufferPointer(corpus.targetOffsets), owner: corpus)
         try writer.write(to: path)
     }
 

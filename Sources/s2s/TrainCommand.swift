@@ -140,11 +140,19 @@ struct TrainCommand: ParsableCommand {
             }
             let progressLine = ProgressLine(quiet: quiet)
             let vocabulary = try obtainVocabulary(progress: progressLine)
+            let clock = ContinuousClock()
+            let loadStart = clock.now
             let corpus = try data.loadCorpus(encoder: vocabulary, quiet: quiet)
             if dryRun {
+                let loaded = clock.now - loadStart
                 let batches = try BatchIterator(corpus: corpus, options: data.batching.options).epochStatistics()
                 print(corpusSummary(corpus))
                 print(batchingSummary(batches, options: data.batching.options))
+                let seconds = Double(loaded.components.seconds) + Double(loaded.components.attoseconds) * 1e-18
+                let rate = data.preparedPath == nil
+                    ? " (" + formatCount(Int(Double(corpus.statistics.pairsRead) / max(seconds, 1e-9))) + " pairs/s)"
+                    : " (prepared file, mapped)"
+                print(String(format: "load time          %.3f s", seconds) + rate)
                 return
             }
             try train(corpus: corpus, vocabulary: vocabulary, progressLine: progressLine)

@@ -31,6 +31,14 @@ final class ContainerTests: XCTestCase {
         XCTAssertThrowsError(try reader.floats("missing"))
     }
 
+    /// The streamed write produces exactly the bytes `serialized()` assembles in memory.
+    func testStreamedWriteMatchesSerialized() throws {
+        let path = temporaryPath()
+        defer { unlink(path) }
+        try sample().write(to: path)
+        XCTAssertEqual(Array(FileManager.default.contents(atPath: path) ?? Data()), try sample().serialized())
+    }
+
     /// Every single-byte corruption (padding included: it must be zero) and every truncation
     /// or extension is a clean error.
     func testCorruptionIsAlwaysACleanError() throws {

@@ -2,6 +2,9 @@ import S2SCorpus
 import S2SIO
 import S2STensor
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 final class CorpusLoaderTests: XCTestCase {
     let encoder = WordHashEncoder()
@@ -77,6 +80,22 @@ final class CorpusLoaderTests: XCTestCase {
         // The split is at the first tab: the rest of the line is the target.
         let extraTab = try load(.tsv(path: folder.write("x.tsv", "a\tb\tc\n")))
         XCTAssertEqual(Array(extraTab.target(0)), encoder.encode("b\tc") + [3])
+    }
+
+    /// `paste a b | s2s train --tsv - …`: the stream comes from standard input.
+    func testTabSeparatedStandardInput() throws {
+        let folder = TemporaryFolder()
+        let path = folder.write("stdin.tsv", "un chat\ta cat\ndeux\ttwo\n")
+        let savedInput = dup(STDIN_FILENO)
+        let file = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(file, 0)
+        dup2(file, STDIN_FILENO)
+        close(file)
+        defer { dup2(savedInput, STDIN_FILENO); close(savedInput) }
+        let corpus = try load(.tsv(path: "-"))
+        XCTAssertEqual(corpus.count, 2)
+        XCTAssertEqual(Array(corpus.source(0)), encoder.encode("un chat") + [3])
+        XCTAssertEqual(Array(corpus.target(1)), encoder.encode("two") + [3])
     }
 
     func testTabSeparatedLineWithoutTabNamesFileAndLine() throws {
@@ -165,6 +184,14 @@ final class CorpusLoaderTests: XCTestCase {
         XCTAssertThrowsError(try load(.files(source: truncated, target: otherSide))) { error in
             guard case .corruptGzip(let path, _)? = error as? IOError else { return XCTFail("\(error)") }
             XCTAssertEqual(path, truncated)
+        }
+        // A gzip stream damaged in the middle.
+        var damaged = bytes
+        for i in stride(from: damaged.count / 3, to: damaged.count / 3 + 64, by: 1) { damaged[i] ^= 0x5A }
+        let corrupt = folder.write("corrupt.gz", bytes: damaged)
+        XCTAssertThrowsError(try load(.files(source: otherSide, target: corrupt))) { error in
+            guard case .corruptGzip(let path, _)? = error as? IOError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, corrupt)
         }
         // A binary file: invalid UTF-8 on its first line.
         let binary = folder.write("binary.fr", bytes: (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919 ^ 0xA5) })
