@@ -118,7 +118,7 @@ struct TrainCommand: ParsableCommand {
         where value < 1 { throw ValidationError("\(name) must be positive") }
         if validFrequency < 1 || saveFrequency < 1 { throw ValidationError("--valid-frequency and --save-frequency must be positive") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
-        if data.preparedPath != nil && data.text.vocabularyPath == nil && !resume {
+        if data.preparedPath != nil && data.text.vocabularyPath == nil && !resume && !dryRun {
             throw ValidationError("--data needs the vocabulary it was prepared with: -v FILE")
         }
         if data.text.tsvPath != nil && data.text.vocabularyPath == nil && !resume {
@@ -139,24 +139,34 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("--resume: \(output) does not exist")
             }
             let progressLine = ProgressLine(quiet: quiet)
-            let vocabulary = try obtainVocabulary(progress: progressLine)
             let clock = ContinuousClock()
+            if dryRun, let prepared = data.preparedPath, data.text.vocabularyPath == nil {
+                // Checking a prepared corpus needs no vocabulary: it is already encoded.
+                let loadStart = clock.now
+                try printDryRun(corpus: PreparedCorpus.open(prepared), loadTime: clock.now - loadStart)
+                return
+            }
+            let vocabulary = try obtainVocabulary(progress: progressLine)
             let loadStart = clock.now
             let corpus = try data.loadCorpus(encoder: vocabulary, quiet: quiet)
             if dryRun {
-                let loaded = clock.now - loadStart
-                let batches = try BatchIterator(corpus: corpus, options: data.batching.options).epochStatistics()
-                print(corpusSummary(corpus))
-                print(batchingSummary(batches, options: data.batching.options))
-                let seconds = Double(loaded.components.seconds) + Double(loaded.components.attoseconds) * 1e-18
-                let rate = data.preparedPath == nil
-                    ? " (" + formatCount(Int(Double(corpus.statistics.pairsRead) / max(seconds, 1e-9))) + " pairs/s)"
-                    : " (prepared file, mapped)"
-                print(String(format: "load time          %.3f s", seconds) + rate)
+                try printDryRun(corpus: corpus, loadTime: clock.now - loadStart)
                 return
             }
             try train(corpus: corpus, vocabulary: vocabulary, progressLine: progressLine)
         }
+    }
+
+    /// The statistics of `--dry-run`: what was read, kept and filtered, and how it batches.
+    private func printDryRun(corpus: ParallelCorpus, loadTime loaded: Duration) throws {
+        let batches = try BatchIterator(corpus: corpus, options: data.batching.options).epochStatistics()
+        print(corpusSummary(corpus))
+        print(batchingSummary(batches, options: data.batching.options))
+        let seconds = Double(loaded.components.seconds) + Double(loaded.components.attoseconds) * 1e-18
+        let rate = data.preparedPath == nil
+            ? " (" + formatCount(Int(Double(corpus.statistics.pairsRead) / max(seconds, 1e-9))) + " pairs/s)"
+            : " (prepared file, mapped)"
+        print(String(format: "load time          %.3f s", seconds) + rate)
     }
 
     /// The vocabulary: from the model being resumed, from -v, or learned on the training files.

@@ -72,12 +72,12 @@ final class CorpusCommandTests: XCTestCase {
         XCTAssertTrue(result.output.contains("padding            source "), result.output)
     }
 
-    func testTrainingWithoutDryRunIsNotAvailableYet() throws {
+    func testTrainingOnPreparedDataNeedsItsVocabulary() throws {
         let folder = try temporaryFolder()
         let (path, _) = try makePrepared(in: folder)
-        let result = try run(["train", "--data", path])
-        XCTAssertEqual(result.status, 1)
-        XCTAssertEqual(result.error, "s2s: error: training is not available yet in this build (use --dry-run to check and batch the data)\n")
+        let result = try run(["train", "--data", path, "-o", folder + "/m.s2s"])
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.error.contains("--data needs the vocabulary it was prepared with: -v FILE"), result.error)
     }
 
     func testBadDataIsAOneLineError() throws {
@@ -90,10 +90,10 @@ final class CorpusCommandTests: XCTestCase {
         let missing = try run(["train", "--data", folder + "/none.s2sd", "--dry-run"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.error.hasPrefix("s2s: error: \(folder)/none.s2sd: cannot open"), missing.error)
-        // The vocabulary is needed before any text is read; this build cannot load it yet.
+        // The vocabulary is loaded before any text is read.
         let vocabulary = try run(["prepare", text, text, "-v", folder + "/v.s2sv", "-o", folder + "/out.s2sd"])
         XCTAssertEqual(vocabulary.status, 1)
-        XCTAssertTrue(vocabulary.error.contains("subword vocabulary support is being merged"), vocabulary.error)
+        XCTAssertTrue(vocabulary.error.hasPrefix("s2s: error: \(folder)/v.s2sv: cannot open"), vocabulary.error)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/out.s2sd"))
     }
 

@@ -14,6 +14,8 @@ final class TrainCommandTests: XCTestCase {
         try english.joined(separator: "\n").write(toFile: work + "/train.en", atomically: true, encoding: .utf8)
         try french.joined(separator: "\n").write(toFile: work + "/train.fr", atomically: true, encoding: .utf8)
         try english.prefix(80).joined(separator: "\n").write(toFile: work + "/short.fr", atomically: true, encoding: .utf8)
+        try english.prefix(6).joined(separator: "\n").write(toFile: work + "/valid.en", atomically: true, encoding: .utf8)
+        try french.prefix(6).joined(separator: "\n").write(toFile: work + "/valid.fr", atomically: true, encoding: .utf8)
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
@@ -42,7 +44,7 @@ final class TrainCommandTests: XCTestCase {
     func testTrainTranslateEvaluate() throws {
         let model = work + "/m.s2s"
         let trained = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--max-updates", "6",
-                                  "--valid-src", work + "/train.en", "--valid-tgt", work + "/train.fr",
+                                  "--valid-src", work + "/valid.en", "--valid-tgt", work + "/valid.fr",
                                   "--valid-frequency", "3", "--log", work + "/run.jsonl"] + Self.tinyModel)
         XCTAssertEqual(trained.status, 0, trained.stderr)
         for file in ["m.s2s", "m.s2s.state", "m.best.s2s", "run.jsonl"] {
@@ -51,7 +53,7 @@ final class TrainCommandTests: XCTestCase {
         let translated = try runS2S(["translate", "-m", model], input: "a man rides a bike\n\nthe house\n")
         XCTAssertEqual(translated.status, 0, translated.stderr)
         XCTAssertEqual(translated.stdout.split(separator: "\n", omittingEmptySubsequences: false).count, 4, translated.stdout)
-        let scored = try runS2S(["eval", "-m", model, "--src", work + "/train.en", "-r", work + "/train.fr", "--beam", "2"])
+        let scored = try runS2S(["eval", "-m", model, "--src", work + "/valid.en", "-r", work + "/valid.fr", "--beam", "2"])
         XCTAssertEqual(scored.status, 0, scored.stderr)
         XCTAssertTrue(scored.stdout.hasPrefix("BLEU|nrefs:1"), scored.stdout)
         let plotted = try runS2S(["plot", work + "/run.jsonl", "-o", work + "/curves.svg"])

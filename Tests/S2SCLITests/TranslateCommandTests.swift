@@ -33,9 +33,9 @@ final class TranslateCommandTests: XCTestCase {
         XCTAssertThrowsError(try TranslateCommand.parse(["-m", "m.s2s", "--normalize", "-1"]))
     }
 
-    func testModelLoadingSaysItIsPending() {
-        XCTAssertThrowsError(try loadTranslationModels(paths: ["m.s2s"])) { error in
-            XCTAssertTrue(String(describing: error).hasPrefix("m.s2s: model loading is being merged"))
+    func testMissingModelIsNamed() {
+        XCTAssertThrowsError(try loadTranslationModels(paths: ["no-such-model.s2s"])) { error in
+            XCTAssertTrue(String(describing: error).hasPrefix("no-such-model.s2s: cannot open"), "\(error)")
         }
     }
 }
