@@ -104,12 +104,12 @@ public struct ModelSummary: Codable, Equatable, Sendable {
         }
         if !validations.isEmpty {
             lines.append("validations")
-            lines.append("  " + ["updates", "epoch", "cross-entropy", "perplexity", "bleu", "time"].map { leftPadded($0, 13) }.joined())
+            lines.append("  " + ["updates", "epoch", "cross-entropy", "perplexity", "bleu", "time"].map { leftPadded($0, 14) }.joined())
             for record in validations {
                 let cells = [grouped(record.updates), String(record.epoch), String(format: "%.4f", record.crossEntropy),
                              String(format: "%.2f", record.perplexity), record.bleu.map { String(format: "%.2f", $0) } ?? "-",
                              duration(record.time)]
-                lines.append("  " + cells.map { leftPadded($0, 13) }.joined())
+                lines.append("  " + cells.map { leftPadded($0, 14) }.joined())
             }
         }
         return lines.joined(separator: "\n")
