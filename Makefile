@@ -26,5 +26,10 @@ demo: build
 bench: build
 	@scripts/bench.sh "$(BIN)" "$(CORPUS)" "$(WORK)/bench"
 
+# Fuzz the model/container reader with libFuzzer + ASan for FUZZ_SECONDS (default 60).
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	@scripts/fuzz/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
 	rm -rf .build $(WORK)

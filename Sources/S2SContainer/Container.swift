@@ -292,7 +292,13 @@ public final class ContainerReader: @unchecked Sendable {
     public let arrays: [ArrayEntry]
     /// The header's `metadata` object, re-serialized (for display; `metadata(_:)` decodes
     /// from the original bytes, so 64-bit integers and floats stay exact).
-    public let metadataJSON: Data
+    public var metadataJSON: Data {
+        guard let object = try? JSONSerialization.jsonObject(with: headerJSON) as? [String: Any],
+              let metadata = object["metadata"],
+              let data = try? JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys, .fragmentsAllowed])
+        else { return Data("{}".utf8) }
+        return data
+    }
     /// The header's JSON text exactly as stored.
     public let headerJSON: Data
     /// File size in bytes.
@@ -301,7 +307,9 @@ public final class ContainerReader: @unchecked Sendable {
     private let base: UnsafeRawPointer
     private let mappedLength: Int
 
-    private struct TableOnly: Decodable { var arrays: [ArrayEntry] }
+    private struct TableAndMetadata: Decodable { var arrays: [ArrayEntry]; var metadata: Present? }
+    /// Any JSON value other than null, skipped unparsed (its owner decodes it later).
+    private struct Present: Decodable { init(from decoder: Decoder) throws {} }
     private struct MetadataOnly<Metadata: Decodable>: Decodable { var metadata: Metadata }
 
     /// Opens `path`, which must be of kind `magic` at a version no newer than `supportedVersion`.
@@ -327,7 +335,6 @@ public final class ContainerReader: @unchecked Sendable {
                                         supportedVersion: supportedVersion, verifyArrays: verifyArrays)
             version = parsed.version
             arrays = parsed.arrays
-            metadataJSON = parsed.metadata
             headerJSON = parsed.header
         } catch {
             munmap(mapped, size)
@@ -337,11 +344,11 @@ public final class ContainerReader: @unchecked Sendable {
         mappedLength = size
     }
 
-    /// Checks a whole file image and returns its version, array table, metadata JSON and
-    /// header JSON; `path` is only used in messages. Never traps on any input.
+    /// Checks a whole file image and returns its version, array table and header JSON; `path`
+    /// is only used in messages. Never traps on any input (the fuzz target calls this).
     public static func check(_ bytes: UnsafeRawBufferPointer, path: String, magic: String,
                              supportedVersion: UInt32, verifyArrays: Bool = true)
-        throws -> (version: UInt32, arrays: [ArrayEntry], metadata: Data, header: Data) {
+        throws -> (version: UInt32, arrays: [ArrayEntry], header: Data) {
         let size = bytes.count
         guard size >= Container.prefixSize else {
             throw ContainerError.notAContainer(path: path, expected: magic)
@@ -379,18 +386,16 @@ public final class ContainerReader: @unchecked Sendable {
         }
         let headerData = Data(headerBytes)
         let table: [ArrayEntry]
-        let metadata: Data
         do {
-            table = try Container.makeJSONDecoder().decode(TableOnly.self, from: headerData).arrays
-            guard let object = try JSONSerialization.jsonObject(with: headerData) as? [String: Any],
-                  let meta = object["metadata"] else {
+            let parsed = try Container.makeJSONDecoder().decode(TableAndMetadata.self, from: headerData)
+            guard parsed.metadata != nil else {
                 throw ContainerError.malformedHeader(path: path, reason: "no metadata object")
             }
-            metadata = try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys, .fragmentsAllowed])
+            table = parsed.arrays
         } catch let error as ContainerError {
             throw error
         } catch {
-            throw ContainerError.malformedHeader(path: path, reason: "invalid JSON")
+            throw ContainerError.malformedHeader(path: path, reason: Self.describe(error))
         }
         var seen = Set<String>()
         // Each array must start exactly where the previous one's padding ends, so arrays never
@@ -436,7 +441,7 @@ public final class ContainerReader: @unchecked Sendable {
         guard expectedOffset == size else {
             throw ContainerError.malformedHeader(path: path, reason: "\(size - expectedOffset) unexpected bytes after the last tensor")
         }
-        return (storedVersion, table, metadata, headerData)
+        return (storedVersion, table, headerData)
     }
 
     private static func isZero(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
@@ -497,12 +502,13 @@ public final class ContainerReader: @unchecked Sendable {
         if let decoding = error as? DecodingError {
             switch decoding {
             case let .keyNotFound(key, _): return "missing key '\(key.stringValue)'"
+            case let .dataCorrupted(context) where context.codingPath.isEmpty: return "invalid JSON"
             case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
                 let path = context.codingPath.map(\.stringValue).joined(separator: ".")
                 return "bad value at '\(path)'"
             @unknown default: return "undecodable"
             }
         }
-        return "\(error)"
+        return String(describing: error).replacingOccurrences(of: "\n", with: " ")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import S2SCheckpoint
+import S2SIO
 import XCTest
 
 final class CheckpointFilesTests: XCTestCase {
@@ -38,6 +39,24 @@ final class CheckpointFilesTests: XCTestCase {
         try CheckpointFiles.copy(from: path, to: best)
         XCTAssertEqual(FileManager.default.contents(atPath: best), FileManager.default.contents(atPath: path))
         XCTAssertNoThrow(try ModelFile(path: best))
+    }
+
+    /// A write that fails halfway leaves the previous complete model and no temporary.
+    func testFailedWriteKeepsThePreviousModel() throws {
+        struct Interrupted: Error {}
+        let directory = Sample.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/model.s2s"
+        let previous = try Sample.checkpoint(seed: 1)
+        try CheckpointIO.write(previous, to: path)
+        let complete = try XCTUnwrap(FileManager.default.contents(atPath: path))
+        XCTAssertThrowsError(try AtomicFile.write(to: path) { writer in
+            try writer.write(Array(complete.prefix(complete.count / 2)))
+            try writer.flush()
+            throw Interrupted()
+        })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), ["model.s2s"])
+        assertBitIdentical(try CheckpointIO.read(from: path).parameters, previous.parameters)
     }
 
     /// Stray temporaries from a killed write are removed; the complete file and unrelated

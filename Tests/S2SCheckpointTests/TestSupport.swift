@@ -101,3 +101,42 @@ func assertBitIdentical(_ a: ParameterStore, _ b: ParameterStore, file: StaticSt
         return
     }
 }
+
+/// A copy of a file damaged in place, one byte or one length at a time, without rewriting it
+/// (so sweeping every byte costs two `pwrite`s per case, not a file creation). Lives in
+/// /dev/shm when there is one, to keep the sweep off a busy disk.
+final class DamageableFile {
+    let path: String
+    let original: [UInt8]
+    private let descriptor: Int32
+
+    init(copying source: String, name: String) throws {
+        original = Array(try XCTUnwrap(FileManager.default.contents(atPath: source)))
+        var isDirectory: ObjCBool = false
+        let base = FileManager.default.fileExists(atPath: "/dev/shm", isDirectory: &isDirectory) && isDirectory.boolValue
+            ? "/dev/shm/" : NSTemporaryDirectory()
+        path = base + "s2s-damage-\(UUID().uuidString)-" + name
+        try Data(original).write(to: URL(fileURLWithPath: path))
+        descriptor = open(path, O_RDWR)
+        precondition(descriptor >= 0, "cannot open \(path)")
+    }
+
+    deinit {
+        close(descriptor)
+        unlink(path)
+    }
+
+    /// XORs byte `position` with `pattern`.
+    func flip(_ position: Int, with pattern: UInt8) { put(original[position] ^ pattern, at: position) }
+
+    /// Puts byte `position` back.
+    func restore(_ position: Int) { put(original[position], at: position) }
+
+    /// Cuts the file to `length` bytes (sweep lengths downwards: nothing is put back).
+    func truncate(to length: Int) { precondition(ftruncate(descriptor, off_t(length)) == 0) }
+
+    private func put(_ byte: UInt8, at position: Int) {
+        var value = byte
+        precondition(pwrite(descriptor, &value, 1, off_t(position)) == 1)
+    }
+}

@@ -102,6 +102,29 @@ final class ContainerTests: XCTestCase {
         XCTAssertEqual(try read.blob.decode(as: [String: [UInt64]].self), ["position": [UInt64.max, 3], "shard": [7]])
     }
 
+    /// A correctly checksummed header nested 200,000 levels deep is an error, not a stack overflow.
+    func testDeeplyNestedHeaderIsAnError() throws {
+        let depth = 200_000
+        let header = Array(("{\"arrays\":[],\"metadata\":" + String(repeating: "[", count: depth)
+            + String(repeating: "]", count: depth) + "}").utf8)
+        let total = (64 + header.count + 63) / 64 * 64
+        var file = [UInt8](repeating: 0, count: total)
+        file.replaceSubrange(0..<8, with: Array("S2STEST!".utf8))
+        func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+            withUnsafeBytes(of: value.littleEndian) { file.replaceSubrange(offset..<(offset + $0.count), with: $0) }
+        }
+        put(UInt32(1), at: 8)
+        put(UInt32(header.count), at: 12)
+        put(UInt64(total), at: 16)
+        put(CRC32C.checksum(header, continuing: CRC32C.checksum(Array(file[0..<24]))), at: 24)
+        file.replaceSubrange(64..<(64 + header.count), with: header)
+        XCTAssertThrowsError(try file.withUnsafeBytes {
+            try ContainerReader.check($0, path: "deep", magic: "S2STEST!", supportedVersion: 1)
+        }) { error in
+            guard case .malformedHeader("deep", _)? = error as? ContainerError else { return XCTFail("\(error)") }
+        }
+    }
+
     func testCRC32CKnownValue() {
         // RFC 3720 test vector: 32 bytes of zeros.
         XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
