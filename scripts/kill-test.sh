@@ -8,9 +8,8 @@
 #
 # Usage: scripts/kill-test.sh [S2S_BINARY] [CORPUS_DIR] [WORK_DIR] [KILLS]
 #   defaults: .build/release/s2s, $(scripts/corpus-path.sh), work/kill-test, 20
-# Environment: TRAIN_EXTRA="…" adds options to `s2s train` (the CLI planned in the brief:
-#   s2s train SRC TGT -o model.s2s --save-frequency N, resuming from model.s2s + model.s2s.state
-#   when they exist). Needs: bash, awk, coreutils (timeout, head); optionally python3 + numpy
+# Environment: TRAIN_EXTRA="…" adds options to `s2s train` (e.g. a small model:
+#   TRAIN_EXTRA="--emb 32 --hidden 32 --attention 32"); each run after the first uses --resume. Needs: bash, awk, coreutils (timeout, head); optionally python3 + numpy
 #   for a second, independent verification (scripts/read_s2s_model.py).
 set -euo pipefail
 S2S="${1:-.build/release/s2s}"
@@ -34,8 +33,11 @@ verify() {
     fi
 }
 
+# Continue the killed run when a model is there (as a user would), else start one.
+resume_flag() { [[ -e "$MODEL" ]] && echo --resume || true; }
+
 for kill in $(seq 1 "$KILLS"); do
-    "${TRAIN[@]}" 2> "$WORK/train.log" &
+    "${TRAIN[@]}" $(resume_flag) 2> "$WORK/train.log" &
     pid=$!
     sleep "$(awk -v r="$RANDOM" 'BEGIN { printf "%.2f", 0.5 + (r % 350) / 100 }')"  # 0.5–4 s
     kill -KILL "$pid" 2> /dev/null || true
@@ -45,6 +47,6 @@ for kill in $(seq 1 "$KILLS"); do
     echo "kill $kill: model $( [[ -e $MODEL ]] && "$S2S" info --json "$MODEL" | grep '"updates"' | tr -dc 0-9 || echo absent) updates, $temporaries stray temporaries" >&2
 done
 # One uninterrupted continuation must succeed from whatever the kills left.
-timeout 600 "${TRAIN[@]}" --max-updates 50 2> "$WORK/train.log" || { echo "FAIL: resume after kills: $(tail -1 "$WORK/train.log")" >&2; exit 1; }
+timeout 600 "${TRAIN[@]}" $(resume_flag) --max-updates 50 2> "$WORK/train.log" || { echo "FAIL: resume after kills: $(tail -1 "$WORK/train.log")" >&2; exit 1; }
 verify final
 echo "kill test passed: $KILLS kills, model intact and resumable" >&2

@@ -116,6 +116,8 @@ public final class Trainer {
     /// Continues the run saved at `modelPath` (model file plus its `.state` sibling).
     public convenience init(resumingFrom modelPath: String, options: TrainingOptions, corpus: ParallelCorpus,
                             validation: ValidationSet?, s2sVersion: String) throws {
+        // Temporaries left by a write that was killed half-way are never read; tidy them up.
+        _ = try? CheckpointFiles.removeStaleTemporaries(of: modelPath)
         let (checkpoint, state) = try CheckpointIO.resume(from: modelPath)
         let vocabulary = try SubwordVocabulary(serialized: checkpoint.vocabulary.text, name: modelPath)
         if corpus.vocabularyFingerprint != vocabulary.fingerprint {
