@@ -81,6 +81,31 @@ public struct ValidationSet {
     }
 }
 
+extension ValidationSet {
+    /// Pairs `pairs` of `corpus` as a validation set; source and reference text are their
+    /// decoded pieces (the normalized text), since the raw lines are not kept.
+    public init(heldOut pairs: [Int], of corpus: ParallelCorpus, vocabulary: SubwordVocabulary, sentencesPerBatch: Int = 64) {
+        let sources = pairs.map { Array(corpus.source($0)) }, targets = pairs.map { Array(corpus.target($0)) }
+        // `dropLast()`: every stored sentence ends in </s>, which decode skips anyway.
+        self.init(sourceLines: sources.map { vocabulary.decode($0.dropLast()) },
+                  referenceLines: targets.map { vocabulary.decode($0.dropLast()) },
+                  batches: [])
+        let order = pairs.indices.sorted { (targets[$0].count, sources[$0].count, $0) < (targets[$1].count, sources[$1].count, $1) }
+        batches = stride(from: 0, to: order.count, by: sentencesPerBatch).map { start in
+            let chunk = order[start..<min(order.count, start + sentencesPerBatch)]
+            return Batch(source: TokenMatrix(padding: chunk.map { sources[$0] }),
+                         target: TokenMatrix(padding: chunk.map { targets[$0] }),
+                         pairIndices: chunk.map { pairs[$0] })
+        }
+    }
+
+    init(sourceLines: [String], referenceLines: [String], batches: [Batch]) {
+        self.sourceLines = sourceLines
+        self.referenceLines = referenceLines
+        self.batches = batches
+    }
+}
+
 /// The training loop: batches → updates, with validation, checkpoints and stopping.
 ///
 /// Everything that decides the next update — parameters, Adam moments and step, the schedule,

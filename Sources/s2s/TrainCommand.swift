@@ -202,6 +202,7 @@ struct TrainCommand: ParsableCommand {
         options.batching = data.batching.options
         options.seed = data.batching.seed
 
+        var corpus = corpus
         var validation: ValidationSet?
         if let validSource, let validTarget {
             let sources = try LineReader(path: validSource).readAllLines()
@@ -212,7 +213,13 @@ struct TrainCommand: ParsableCommand {
             validation = ValidationSet(sourceLines: sources, referenceLines: targets, vocabulary: vocabulary,
                                        maxLength: data.text.maxLength)
         } else {
-            progressLine.note("s2s: no --valid-src/--valid-tgt given: validation and the best-model copy are skipped")
+            // Hold out a small random part of the training data (the same part on --resume:
+            // it depends only on the seed).
+            let heldOutCount = min(500, max(1, corpus.count / 50))
+            let (training, heldOut) = corpus.holdingOut(heldOutCount, seed: options.seed)
+            validation = ValidationSet(heldOut: heldOut, of: corpus, vocabulary: vocabulary)
+            corpus = training
+            progressLine.note("s2s: no --valid-src/--valid-tgt given: holding out \(formatCount(heldOut.count)) random training pairs for validation")
         }
 
         let trainer: Trainer
