@@ -44,6 +44,9 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         runReportingErrors {
             BLAS.setThreads(threads)
+            if BLAS.coreName.lowercased() == "prescott" {
+                printToStandardError("bench train: warning: OpenBLAS uses its generic Prescott kernels (CPU not recognised); set OPENBLAS_CORETYPE=SkylakeX or Haswell")
+            }
             var config = ModelConfig(sourceVocabularySize: vocab, targetVocabularySize: vocab)
             config.embeddingSize = emb
             config.hiddenSize = hidden
@@ -80,6 +83,7 @@ struct BenchTrain: ParsableCommand {
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             print("shape batch=\(batch) src_len=\(sourceLength) tgt_len=\(targetLength) vocab=\(vocab) emb=\(emb) hidden=\(hidden) attention=\(attention) threads=\(threads) dropout=\(dropout)")
+            print("openblas_core=\(BLAS.coreName)")
             print("parameters=\(model.parameters.parameterCount)")
             print(String(format: "step_ms=%.2f", seconds / Double(steps) * 1000))
             print(String(format: "model_gflop_per_step=%.3f", flops / 1e9))
