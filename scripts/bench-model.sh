@@ -12,6 +12,13 @@ python="${PYTHON:-/work/venv/bin/python}"
 peer="${PEER:-$here/../../shared/peers/torch_gru_s2s.py}"
 [ -f "$peer" ] || peer=/work/shared/peers/torch_gru_s2s.py
 mkdir -p "$work"
+# OpenBLAS 0.3.21 does not recognise some newer CPUs and falls back to its SSE3 "Prescott"
+# kernels (4–8x slower sgemm); pick an AVX-512 or AVX2 kernel family explicitly in that case.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && "$s2s" bench train --batch 1 --src-len 2 --tgt-len 2 --vocab 8 --emb 4 \
+     --hidden 4 --attention 4 --steps 1 --warmup 0 --quiet 2>/dev/null | grep -q '^openblas_core=Prescott'; then
+  if grep -q avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; else export OPENBLAS_CORETYPE=Haswell; fi
+  echo "OpenBLAS fell back to Prescott kernels; using OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE"
+fi
 shape=(--batch "${BATCH:-64}" --src-len "${SRC_LEN:-16}" --tgt-len "${TGT_LEN:-18}" --vocab "${VOCAB:-8000}"
        --emb "${EMB:-256}" --hidden "${HIDDEN:-512}" --threads "${THREADS:-2}" --steps "${STEPS:-20}"
        --warmup "${WARMUP:-3}")
