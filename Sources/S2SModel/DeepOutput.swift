@@ -117,60 +117,68 @@ func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: Uns
                                weights: UnsafePointer<Float>, smoothing: Float, scale: Float, gradient: Bool,
                                rows: Int, vocabularySize: Int) -> Double {
     let v = vocabularySize
-    var total: Double = 0
-    for r in 0..<rows {
-        let row = logits + r * v
-        guard weights[r] != 0 else {
-            if gradient { row.update(repeating: 0, count: v) }
-            continue
-        }
-        // Pass 1: the max (for stability) and the plain sum of the logits (for the smoothing term).
-        var maxLanes = Lanes(repeating: -Float.greatestFiniteMagnitude)
-        var logitLanes = Lanes(repeating: 0)
-        var k = 0
-        while k < v {
-            let w = min(16, v - k)
-            var x = loadLanes(row + k, w)
-            logitLanes += x
-            if w < 16 { for lane in w..<16 { x[lane] = -Float.greatestFiniteMagnitude } }
-            maxLanes = FastMath.select(x .> maxLanes, x, maxLanes)
-            k += 16
-        }
-        let maxLogit = maxLanes.max()
-        let target = Int(targets[r])
-        let targetLogit = row[target]
-        // Pass 2: e^(x − max) in place, and its sum.
-        let shift = Lanes(repeating: maxLogit)
-        var sumLanes = Lanes(repeating: 0)
-        k = 0
-        while k < v {
-            let w = min(16, v - k)
-            var e = FastMath.exp(loadLanes(row + k, w) - shift)
-            if w < 16 { for lane in w..<16 { e[lane] = 0 } }
-            storeLanes(e, row + k, w)
-            sumLanes += e
-            k += 16
-        }
-        let sum = sumLanes.sum()
-        let logNormalizer = Double(maxLogit) + log(Double(sum))
-        let nll = logNormalizer - Double(targetLogit)
-        let smoothTerm = logNormalizer - Double(logitLanes.sum()) / Double(v)
-        let eps = Double(smoothing)
-        total += Double(weights[r]) * ((1 - eps) * nll + eps * smoothTerm)
-        if gradient {
-            // Pass 3: ∂loss/∂logit_v = p_v − (1 − ε)·[v = y] − ε/V, scaled.
-            let factor = weights[r] * scale
-            let inverseSum = Lanes(repeating: factor / sum)
-            let uniform = Lanes(repeating: factor * smoothing / Float(v))
-            k = 0
-            while k < v {
-                let w = min(16, v - k)
-                storeLanes(loadLanes(row + k, w) * inverseSum - uniform, row + k, w)
-                k += 16
+    // Per-chunk partial sums, added in chunk order so the total does not depend on timing.
+    var partials = [Double](repeating: 0, count: rowChunkCount(rows: rows))
+    partials.withUnsafeMutableBufferPointer { partialTotals in
+        forEachRowChunk(rows: rows) { chunkIndex, chunk in
+            var total: Double = 0
+            for r in chunk {
+                let row = logits + r * v
+                guard weights[r] != 0 else {
+                    if gradient { row.update(repeating: 0, count: v) }
+                    continue
+                }
+                // Pass 1: the max (for stability) and the plain sum of the logits (for the smoothing term).
+                var maxLanes = Lanes(repeating: -Float.greatestFiniteMagnitude)
+                var logitLanes = Lanes(repeating: 0)
+                var k = 0
+                while k < v {
+                    let w = min(16, v - k)
+                    var x = loadLanes(row + k, w)
+                    logitLanes += x
+                    if w < 16 { for lane in w..<16 { x[lane] = -Float.greatestFiniteMagnitude } }
+                    maxLanes = FastMath.select(x .> maxLanes, x, maxLanes)
+                    k += 16
+                }
+                let maxLogit = maxLanes.max()
+                let target = Int(targets[r])
+                let targetLogit = row[target]
+                // Pass 2: e^(x − max) in place, and its sum.
+                let shift = Lanes(repeating: maxLogit)
+                var sumLanes = Lanes(repeating: 0)
+                k = 0
+                while k < v {
+                    let w = min(16, v - k)
+                    var e = FastMath.exp(loadLanes(row + k, w) - shift)
+                    if w < 16 { for lane in w..<16 { e[lane] = 0 } }
+                    storeLanes(e, row + k, w)
+                    sumLanes += e
+                    k += 16
+                }
+                let sum = sumLanes.sum()
+                let logNormalizer = Double(maxLogit) + log(Double(sum))
+                let nll = logNormalizer - Double(targetLogit)
+                let smoothTerm = logNormalizer - Double(logitLanes.sum()) / Double(v)
+                let eps = Double(smoothing)
+                total += Double(weights[r]) * ((1 - eps) * nll + eps * smoothTerm)
+                if gradient {
+                    // Pass 3: ∂loss/∂logit_v = p_v − (1 − ε)·[v = y] − ε/V, scaled.
+                    let factor = weights[r] * scale
+                    let inverseSum = Lanes(repeating: factor / sum)
+                    let uniform = Lanes(repeating: factor * smoothing / Float(v))
+                    k = 0
+                    while k < v {
+                        let w = min(16, v - k)
+                        storeLanes(loadLanes(row + k, w) * inverseSum - uniform, row + k, w)
+                        k += 16
+                    }
+                    row[target] -= factor * (1 - smoothing)
+                }
             }
-            row[target] -= factor * (1 - smoothing)
+            partialTotals[chunkIndex] = total
         }
     }
+    let total = partials.reduce(0, +)
     return total
 }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import S2STensor
 
 /// Sixteen Float lanes: the unit of every elementwise kernel (see PLATFORM-NOTES: plain SIMD16
@@ -154,4 +155,29 @@ enum FastMath {
             k += 16
         }
     }
+}
+
+/// Splits rows 0..<rows into as many contiguous chunks as BLAS has threads (the one `--threads`
+/// knob) and runs `body(chunkIndex, rows)` on each chunk concurrently; rows must be independent.
+/// Between GEMMs the BLAS threads are idle, so the elementwise work (softmaxes, attention) uses
+/// those cores too.
+func forEachRowChunk(rows: Int, minimumRowsPerChunk: Int = 8, _ body: (Int, Range<Int>) -> Void) {
+    let chunks = rowChunkCount(rows: rows, minimumRowsPerChunk: minimumRowsPerChunk)
+    if chunks <= 1 { body(0, 0..<rows); return }
+    withoutActuallyEscaping(body) { escapable in
+        // The chunks touch disjoint rows; the closure is only called within this scope.
+        let box = UncheckedSendableBody(run: escapable)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            box.run(chunk, (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks))
+        }
+    }
+}
+
+/// How many chunks `forEachRowChunk` uses for `rows` rows.
+func rowChunkCount(rows: Int, minimumRowsPerChunk: Int = 8) -> Int {
+    min(BLAS.threads, max(1, rows / minimumRowsPerChunk))
+}
+
+private struct UncheckedSendableBody: @unchecked Sendable {
+    let run: (Int, Range<Int>) -> Void
 }
