@@ -66,49 +66,55 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
     broadcastRows(query, bias: weights.bq, rows: rows, cols: a)
     BLAS.gemm(m: rows, n: a, k: hiddenSize, a: state, lda: hiddenSize, b: weights.Wq, ldb: a,
               beta: 1, c: query, ldc: a)
-    for row in 0..<rows {
-        let sentence = source.sentenceOfRow.map { Int($0[row]) } ?? row
-        let length = Int(source.lengths[sentence])
-        let queryRow = query + row * a, alphaRow = alpha + row * sLen
-        var maxScore = -Float.greatestFiniteMagnitude
-        for j in 0..<length {
-            let key = source.keys + (j * bs + sentence) * a
-            let hidden = hiddenTanh + (row * sLen + j) * a
-            var score = Lanes(repeating: 0)
-            var k = 0
-            while k < a {
-                let w = min(16, a - k)
-                let t = Activations.tanh(loadLanes(queryRow + k, w) + loadLanes(key + k, w))
-                storeLanes(t, hidden + k, w)
-                score += t * loadLanes(weights.v + k, w)
-                k += 16
+    forEachRowChunk(rows: rows) { _, chunk in
+        for row in chunk {
+            let sentence = source.sentenceOfRow.map { Int($0[row]) } ?? row
+            let length = Int(source.lengths[sentence])
+            let queryRow = query + row * a, alphaRow = alpha + row * sLen
+            var maxScore = -Float.greatestFiniteMagnitude
+            for j in 0..<length {
+                let key = source.keys + (j * bs + sentence) * a
+                let hidden = hiddenTanh + (row * sLen + j) * a
+                var score = Lanes(repeating: 0)
+                var k = 0
+                while k < a {
+                    let w = min(16, a - k)
+                    let t = FastMath.tanh(loadLanes(queryRow + k, w) + loadLanes(key + k, w))
+                    storeLanes(t, hidden + k, w)
+                    score += t * loadLanes(weights.v + k, w)
+                    k += 16
+                }
+                let e = score.sum()
+                alphaRow[j] = e
+                maxScore = max(maxScore, e)
             }
-            let e = score.sum()
-            alphaRow[j] = e
-            maxScore = max(maxScore, e)
-        }
-        var total: Float = 0
-        for j in 0..<length {
-            let p = Activations.exp(alphaRow[j] - maxScore)
-            alphaRow[j] = p
-            total += p
-        }
-        let inverse = 1 / total
-        for j in 0..<length { alphaRow[j] *= inverse }
-        for j in length..<sLen { alphaRow[j] = 0 }
-        let contextRow = context + row * c
-        contextRow.update(repeating: 0, count: c)
-        for j in 0..<length {
-            let weight = Lanes(repeating: alphaRow[j])
-            let annotation = source.annotations + (j * bs + sentence) * c
-            var k = 0
-            while k < c {
-                let w = min(16, c - k)
-                storeLanes(loadLanes(contextRow + k, w) + weight * loadLanes(annotation + k, w), contextRow + k, w)
-                k += 16
+            var total: Float = 0
+            var j = 0
+            while j < length {
+                let w = min(16, length - j)
+                var p = FastMath.exp(loadLanes(alphaRow + j, w) - Lanes(repeating: maxScore))
+                if w < 16 { for lane in w..<16 { p[lane] = 0 } }
+                storeLanes(p, alphaRow + j, w)
+                total += p.sum()
+                j += 16
+            }
+            let inverse = 1 / total
+            for j in 0..<length { alphaRow[j] *= inverse }
+            for j in length..<sLen { alphaRow[j] = 0 }
+            let contextRow = context + row * c
+            contextRow.update(repeating: 0, count: c)
+            for j in 0..<length {
+                let weight = Lanes(repeating: alphaRow[j])
+                let annotation = source.annotations + (j * bs + sentence) * c
+                var k = 0
+                while k < c {
+                    let w = min(16, c - k)
+                    storeLanes(loadLanes(contextRow + k, w) + weight * loadLanes(annotation + k, w), contextRow + k, w)
+                    k += 16
+                }
             }
         }
-    }
+}
 }
 
 /// Backward of `attentionStepForward` (training: row r attends to sentence r).

@@ -37,7 +37,7 @@ func deepOutputForward(t: UnsafeMutablePointer<Float>, states: UnsafePointer<Flo
     BLAS.gemm(m: rows, n: e, k: hiddenSize, a: states, lda: hiddenSize, b: weights.Ws, ldb: e, beta: 1, c: t, ldc: e)
     BLAS.gemm(m: rows, n: e, k: e, a: embeddings, lda: e, b: weights.Wy, ldb: e, beta: 1, c: t, ldc: e)
     BLAS.gemm(m: rows, n: e, k: contextSize, a: contexts, lda: contextSize, b: weights.Wc, ldb: e, beta: 1, c: t, ldc: e)
-    Activations.tanhInPlace(UnsafeMutableBufferPointer(start: t, count: rows * e))
+    FastMath.tanhInPlace(t, count: rows * e)
 }
 
 /// Backward of `deepOutputForward`. dT: [N, E] (overwritten with the pre-activation gradient)
@@ -112,62 +112,73 @@ func outputProjectionBackward(dT: UnsafeMutablePointer<Float>, dMatrix: UnsafeMu
 ///
 /// loss_r = (1 − ε)(−log p_r[y_r]) + ε·mean_v(−log p_r[v]) for rows with weight 1.
 /// In place, logits: [N, V] become ∂(scale·Σ_r w_r·loss_r)/∂logits (0 for weight-0 rows) when
-/// `gradient` is true. Returns Σ_r w_r·loss_r.
+/// `gradient` is true (otherwise they are left as scratch). Returns Σ_r w_r·loss_r.
 func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>,
                                weights: UnsafePointer<Float>, smoothing: Float, scale: Float, gradient: Bool,
                                rows: Int, vocabularySize: Int) -> Double {
     let v = vocabularySize
-    var total: Double = 0
-    for r in 0..<rows {
-        let row = logits + r * v
-        guard weights[r] != 0 else {
-            if gradient { row.update(repeating: 0, count: v) }
-            continue
-        }
-        var maxLanes = Lanes(repeating: -Float.greatestFiniteMagnitude)
-        var sumLanes = Lanes(repeating: 0)
-        var k = 0
-        while k < v {
-            let w = min(16, v - k)
-            var x = loadLanes(row + k, w)
-            if w < 16 { for lane in w..<16 { x[lane] = -Float.greatestFiniteMagnitude } }
-            maxLanes = pointwiseMax(maxLanes, x)
-            k += 16
-        }
-        let maxLogit = maxLanes.max()
-        let shift = Lanes(repeating: maxLogit)
-        k = 0
-        while k < v {
-            let w = min(16, v - k)
-            let x = loadLanes(row + k, w)
-            var e = Activations.exp(x - shift)
-            if w < 16 { for lane in w..<16 { e[lane] = 0 } }
-            sumLanes += e
-            // The raw logit sum (for the smoothing term) is accumulated separately below.
-            k += 16
-        }
-        var logitSum: Double = 0
-        for i in 0..<v { logitSum += Double(row[i]) }
-        let logNormalizer = Double(maxLogit) + log(Double(sumLanes.sum()))
-        let target = Int(targets[r])
-        let nll = logNormalizer - Double(row[target])
-        let smoothTerm = logNormalizer - logitSum / Double(v)
-        let eps = Double(smoothing)
-        total += Double(weights[r]) * ((1 - eps) * nll + eps * smoothTerm)
-        if gradient {
-            let factor = weights[r] * scale
-            let inverseSum = Lanes(repeating: factor / sumLanes.sum())
-            let uniform = Lanes(repeating: factor * smoothing / Float(v))
-            k = 0
-            while k < v {
-                let w = min(16, v - k)
-                let p = Activations.exp(loadLanes(row + k, w) - shift) * inverseSum
-                storeLanes(p - uniform, row + k, w)
-                k += 16
+    // Per-chunk partial sums, added in chunk order so the total does not depend on timing.
+    var partials = [Double](repeating: 0, count: rowChunkCount(rows: rows))
+    partials.withUnsafeMutableBufferPointer { partialTotals in
+        forEachRowChunk(rows: rows) { chunkIndex, chunk in
+            var total: Double = 0
+            for r in chunk {
+                let row = logits + r * v
+                guard weights[r] != 0 else {
+                    if gradient { row.update(repeating: 0, count: v) }
+                    continue
+                }
+                // Pass 1: the max (for stability) and the plain sum of the logits (for the smoothing term).
+                var maxLanes = Lanes(repeating: -Float.greatestFiniteMagnitude)
+                var logitLanes = Lanes(repeating: 0)
+                var k = 0
+                while k < v {
+                    let w = min(16, v - k)
+                    var x = loadLanes(row + k, w)
+                    logitLanes += x
+                    if w < 16 { for lane in w..<16 { x[lane] = -Float.greatestFiniteMagnitude } }
+                    maxLanes = FastMath.select(x .> maxLanes, x, maxLanes)
+                    k += 16
+                }
+                let maxLogit = maxLanes.max()
+                let target = Int(targets[r])
+                let targetLogit = row[target]
+                // Pass 2: e^(x − max) in place, and its sum.
+                let shift = Lanes(repeating: maxLogit)
+                var sumLanes = Lanes(repeating: 0)
+                k = 0
+                while k < v {
+                    let w = min(16, v - k)
+                    var e = FastMath.exp(loadLanes(row + k, w) - shift)
+                    if w < 16 { for lane in w..<16 { e[lane] = 0 } }
+                    storeLanes(e, row + k, w)
+                    sumLanes += e
+                    k += 16
+                }
+                let sum = sumLanes.sum()
+                let logNormalizer = Double(maxLogit) + log(Double(sum))
+                let nll = logNormalizer - Double(targetLogit)
+                let smoothTerm = logNormalizer - Double(logitLanes.sum()) / Double(v)
+                let eps = Double(smoothing)
+                total += Double(weights[r]) * ((1 - eps) * nll + eps * smoothTerm)
+                if gradient {
+                    // Pass 3: ∂loss/∂logit_v = p_v − (1 − ε)·[v = y] − ε/V, scaled.
+                    let factor = weights[r] * scale
+                    let inverseSum = Lanes(repeating: factor / sum)
+                    let uniform = Lanes(repeating: factor * smoothing / Float(v))
+                    k = 0
+                    while k < v {
+                        let w = min(16, v - k)
+                        storeLanes(loadLanes(row + k, w) * inverseSum - uniform, row + k, w)
+                        k += 16
+                    }
+                    row[target] -= factor * (1 - smoothing)
+                }
             }
-            row[target] -= factor * (1 - smoothing)
+            partialTotals[chunkIndex] = total
         }
     }
+    let total = partials.reduce(0, +)
     return total
 }
 
@@ -184,7 +195,7 @@ func logSoftmaxRows(output: UnsafeMutablePointer<Float>, logits: UnsafePointer<F
         var k = 0
         while k < v {
             let w = min(16, v - k)
-            var e = Activations.exp(loadLanes(row + k, w) - shift)
+            var e = FastMath.exp(loadLanes(row + k, w) - shift)
             if w < 16 { for lane in w..<16 { e[lane] = 0 } }
             sumLanes += e
             k += 16

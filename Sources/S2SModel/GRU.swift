@@ -77,25 +77,27 @@ func gruStepForward(h: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<
     broadcastRows(gh, bias: weights.c, rows: batch, cols: g)
     BLAS.gemm(m: batch, n: g, k: hs, a: recurrentInput, lda: hs, b: weights.U, ldb: g, beta: 1, c: gh, ldc: g)
     let one = Lanes(repeating: 1)
-    for row in 0..<batch {
-        let gxRow = gx + row * g, ghRow = gh + row * g, cacheRow = cache + row * 4 * hs
-        let hPrevRow = hPrev + row * hs, hRow = h + row * hs
-        let m = Lanes(repeating: mask?[row] ?? 1)
-        var k = 0
-        while k < hs {
-            let w = min(16, hs - k)
-            let r = Activations.sigmoid(loadLanes(gxRow + k, w) + loadLanes(ghRow + k, w))
-            let z = Activations.sigmoid(loadLanes(gxRow + hs + k, w) + loadLanes(ghRow + hs + k, w))
-            let ghn = loadLanes(ghRow + 2 * hs + k, w)
-            let n = Activations.tanh(loadLanes(gxRow + 2 * hs + k, w) + r * ghn)
-            let previous = loadLanes(hPrevRow + k, w)
-            let candidate = (one - z) * n + z * previous
-            storeLanes(previous + m * (candidate - previous), hRow + k, w)
-            storeLanes(r, cacheRow + k, w)
-            storeLanes(z, cacheRow + hs + k, w)
-            storeLanes(n, cacheRow + 2 * hs + k, w)
-            storeLanes(ghn, cacheRow + 3 * hs + k, w)
-            k += 16
+    forEachRowChunk(rows: batch) { _, chunk in
+        for row in chunk {
+            let gxRow = gx + row * g, ghRow = gh + row * g, cacheRow = cache + row * 4 * hs
+            let hPrevRow = hPrev + row * hs, hRow = h + row * hs
+            let m = Lanes(repeating: mask?[row] ?? 1)
+            var k = 0
+            while k < hs {
+                let w = min(16, hs - k)
+                let r = FastMath.sigmoid(loadLanes(gxRow + k, w) + loadLanes(ghRow + k, w))
+                let z = FastMath.sigmoid(loadLanes(gxRow + hs + k, w) + loadLanes(ghRow + hs + k, w))
+                let ghn = loadLanes(ghRow + 2 * hs + k, w)
+                let n = FastMath.tanh(loadLanes(gxRow + 2 * hs + k, w) + r * ghn)
+                let previous = loadLanes(hPrevRow + k, w)
+                let candidate = (one - z) * n + z * previous
+                storeLanes(previous + m * (candidate - previous), hRow + k, w)
+                storeLanes(r, cacheRow + k, w)
+                storeLanes(z, cacheRow + hs + k, w)
+                storeLanes(n, cacheRow + 2 * hs + k, w)
+                storeLanes(ghn, cacheRow + 3 * hs + k, w)
+                k += 16
+            }
         }
     }
 }
@@ -112,32 +114,34 @@ func gruStepBackward(dhPrev: UnsafeMutablePointer<Float>, dgx: UnsafeMutablePoin
                      weights: GRUWeights, batch: Int, hiddenSize: Int) {
     let hs = hiddenSize, g = 3 * hs
     let one = Lanes(repeating: 1)
-    for row in 0..<batch {
-        let cacheRow = cache + row * 4 * hs, dhRow = dh + row * hs, hPrevRow = hPrev + row * hs
-        let dgxRow = dgx + row * g, dghRow = dgh + row * g, dhPrevRow = dhPrev + row * hs
-        let m = Lanes(repeating: mask?[row] ?? 1)
-        var k = 0
-        while k < hs {
-            let w = min(16, hs - k)
-            let r = loadLanes(cacheRow + k, w), z = loadLanes(cacheRow + hs + k, w)
-            let n = loadLanes(cacheRow + 2 * hs + k, w), ghn = loadLanes(cacheRow + 3 * hs + k, w)
-            let previous = loadLanes(hPrevRow + k, w)
-            let dhTotal = loadLanes(dhRow + k, w)
-            let dCandidate = m * dhTotal
-            let dn = dCandidate * (one - z)
-            let dz = dCandidate * (previous - n)
-            let dnPre = dn * (one - n * n)
-            let dr = dnPre * ghn
-            let drPre = dr * r * (one - r)
-            let dzPre = dz * z * (one - z)
-            storeLanes((one - m) * dhTotal + dCandidate * z, dhPrevRow + k, w)
-            storeLanes(drPre, dgxRow + k, w)
-            storeLanes(dzPre, dgxRow + hs + k, w)
-            storeLanes(dnPre, dgxRow + 2 * hs + k, w)
-            storeLanes(drPre, dghRow + k, w)
-            storeLanes(dzPre, dghRow + hs + k, w)
-            storeLanes(dnPre * r, dghRow + 2 * hs + k, w)
-            k += 16
+    forEachRowChunk(rows: batch) { _, chunk in
+        for row in chunk {
+            let cacheRow = cache + row * 4 * hs, dhRow = dh + row * hs, hPrevRow = hPrev + row * hs
+            let dgxRow = dgx + row * g, dghRow = dgh + row * g, dhPrevRow = dhPrev + row * hs
+            let m = Lanes(repeating: mask?[row] ?? 1)
+            var k = 0
+            while k < hs {
+                let w = min(16, hs - k)
+                let r = loadLanes(cacheRow + k, w), z = loadLanes(cacheRow + hs + k, w)
+                let n = loadLanes(cacheRow + 2 * hs + k, w), ghn = loadLanes(cacheRow + 3 * hs + k, w)
+                let previous = loadLanes(hPrevRow + k, w)
+                let dhTotal = loadLanes(dhRow + k, w)
+                let dCandidate = m * dhTotal
+                let dn = dCandidate * (one - z)
+                let dz = dCandidate * (previous - n)
+                let dnPre = dn * (one - n * n)
+                let dr = dnPre * ghn
+                let drPre = dr * r * (one - r)
+                let dzPre = dz * z * (one - z)
+                storeLanes((one - m) * dhTotal + dCandidate * z, dhPrevRow + k, w)
+                storeLanes(drPre, dgxRow + k, w)
+                storeLanes(dzPre, dgxRow + hs + k, w)
+                storeLanes(dnPre, dgxRow + 2 * hs + k, w)
+                storeLanes(drPre, dghRow + k, w)
+                storeLanes(dzPre, dghRow + hs + k, w)
+                storeLanes(dnPre * r, dghRow + 2 * hs + k, w)
+                k += 16
+            }
         }
     }
     addColumnSums(gradients.dc, of: dgh, rows: batch, cols: g)

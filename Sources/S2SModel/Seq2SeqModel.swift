@@ -346,7 +346,7 @@ func encodeSource(work w: Workspace, parameters p: ParameterStore, config: Model
                               batch: b, sourceLength: s, contextSize: c)
         broadcastRows(initialState, bias: initB, rows: b, cols: h)
         BLAS.gemm(m: b, n: h, k: c, a: meanAnnotation, lda: c, b: initW, ldb: h, beta: 1, c: initialState, ldc: h)
-        Activations.tanhInPlace(UnsafeMutableBufferPointer(start: initialState, count: b * h))
+        FastMath.tanhInPlace(initialState, count: b * h)
         return EncoderOutputs(embedded: xs, statesForward: statesF, statesBackward: statesB, cacheForward: cacheF,
                               cacheBackward: cacheB, annotations: annotations, keys: keys,
                               meanAnnotation: meanAnnotation, initialState: initialState,
@@ -488,5 +488,31 @@ final class Workspace {
             sourceLengthsCapacity = b
         }
         for row in 0..<b { sourceLengthsStorage[row] = source.lengths[row] }
+    }
+}
+
+extension Seq2SeqModel {
+    /// Floating-point operations of one training step (forward + backward ≈ 3 × forward) on a
+    /// full batch of B sentences, counting the matrix products and the attention's per-position
+    /// work, 2 FLOPs per multiply-add. Elementwise gate arithmetic is left out (it is small).
+    public static func trainingFLOPs(config: ModelConfig, batchSize b: Int, sourceLength s: Int,
+                                     targetLength t: Int) -> Double {
+        let e = Double(config.embeddingSize), h = Double(config.hiddenSize), c = 2 * h
+        let a = Double(config.attentionSize), v = Double(config.targetVocabularySize)
+        let bd = Double(b), sd = Double(s), td = Double(t)
+        var forward = 0.0
+        forward += 2 * (2 * sd * bd * e * 3 * h)          // encoder input projections, both directions
+        forward += 2 * (2 * sd * bd * h * 3 * h)          // encoder recurrences
+        forward += 2 * sd * bd * c * a                    // attention keys
+        forward += 2 * bd * c * h                         // initial state
+        forward += 2 * td * bd * e * 3 * h                // GRU1 input
+        forward += 2 * td * bd * h * 3 * h                // GRU1 recurrence
+        forward += 2 * td * bd * h * a                    // queries
+        forward += 2 * td * bd * sd * a + 2 * td * bd * sd * c  // scores and contexts
+        forward += 2 * td * bd * c * 3 * h                // GRU2 input
+        forward += 2 * td * bd * h * 3 * h                // GRU2 recurrence
+        forward += 2 * td * bd * (h + e + c) * e          // deep output
+        forward += 2 * td * bd * e * v                    // output projection
+        return 3 * forward
     }
 }

@@ -13,6 +13,11 @@ public enum BLAS {
     /// The number of threads OpenBLAS currently uses.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
+    /// The kernel family OpenBLAS chose for this CPU (e.g. "Haswell", "SkylakeX"). "Prescott"
+    /// means it did not recognise the CPU and fell back to SSE3 kernels, 4–8× slower; set
+    /// OPENBLAS_CORETYPE (e.g. SkylakeX or Haswell) before starting the process.
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
     /// C ← α·op(A)·op(B) + β·C.
     ///
     /// op(A): [m, k], op(B): [k, n], C: [m, n]. `transA` means A is stored as [k, m].

@@ -24,6 +24,23 @@ final class AdamTests: XCTestCase {
         XCTAssertLessThan(try model.evaluate(batch: batch).meanLoss, 0.05, "first loss \(first.loss), last \(last.loss)")
     }
 
+    /// Same seed, same batches: bit-identical parameters and dropout state after training with
+    /// dropout on (what resuming from a checkpoint relies on).
+    func testTrainingWithDropoutIsDeterministic() throws {
+        let config = GradientCheck.tinyConfig(dropout: 0.2)
+        let batch = GradientCheck.batch(sourceLengths: [4, 2], targetLengths: [3, 5], config: config, seed: 4)
+        var results: [[Float]] = []
+        for _ in 0..<2 {
+            let model = try Seq2SeqModel(config: config, seed: 8)
+            let trainer = Seq2SeqTrainer(model: model, learningRate: 0.01)
+            for _ in 0..<3 { _ = try trainer.trainStep(batch: batch) }
+            results.append(Array(model.parameters.values) + Array(trainer.optimizer.secondMoment.values))
+        }
+        XCTAssertEqual(results[0], results[1])
+        let fresh = try Seq2SeqParameters.initialized(for: config, seed: 8)
+        XCTAssertNotEqual(Array(fresh.values), Array(results[0].prefix(fresh.values.count)))
+    }
+
     /// One Adam step against the formula written out by hand.
     func testAdamStepMatchesTheFormula() {
         let parameters = ParameterStore(layout: [("w", [3])])

@@ -96,6 +96,26 @@ final class Seq2SeqModelTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-3)
     }
 
+    /// Rows split across threads (GRU gates, attention, loss) give the same loss and gradients
+    /// as one thread, on a batch large enough to be split.
+    func testThreadedKernelsMatchSingleThreaded() throws {
+        let config = GradientCheck.tinyConfig()
+        let lengths = (0..<24).map { 1 + $0 % 6 }
+        let batch = GradientCheck.batch(sourceLengths: lengths, targetLengths: lengths.reversed(), config: config, seed: 6)
+        let savedThreads = BLAS.threads
+        defer { BLAS.setThreads(savedThreads) }
+        var results: [(BatchLoss, [Float])] = []
+        for threads in [1, 2] {
+            BLAS.setThreads(threads)
+            let model = try Seq2SeqModel(config: config, seed: 12)
+            model.zeroGradients()
+            let loss = try model.forwardBackward(batch: batch, training: false)
+            results.append((loss, Array(model.gradients.values)))
+        }
+        XCTAssertEqual(results[0].0.totalLoss, results[1].0.totalLoss, accuracy: 1e-9 * results[0].0.totalLoss + 1e-6)
+        for (a, b) in zip(results[0].1, results[1].1) { XCTAssertEqual(a, b, accuracy: 1e-6 + 1e-4 * abs(a)) }
+    }
+
     func testInitializationIsSeededAndRecurrentBlocksAreOrthogonal() throws {
         var config = GradientCheck.tinyConfig()
         config.hiddenSize = 8

@@ -1,0 +1,112 @@
+import ArgumentParser
+import Foundation
+import S2SModel
+import S2STensor
+import S2STraining
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `s2s bench`: throughput measurements of the library's hot paths on synthetic data.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput on synthetic batches (prints key=value lines; the last is the headline).",
+        subcommands: [BenchTrain.self])
+}
+
+/// `s2s bench train`: full training steps (forward, backward, clip, Adam) on random full-length
+/// token batches of a fixed shape; the last stdout line is `tgt_tokens_per_s=<number>`.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Time full training steps on random token batches.")
+
+    @Option(help: "Sentences per batch.") var batch = 64
+    @Option(name: .customLong("src-len"), help: "Source length in tokens (incl. </s>).") var sourceLength = 16
+    @Option(name: .customLong("tgt-len"), help: "Target length in tokens (incl. </s>).") var targetLength = 18
+    @Option(help: "Vocabulary size of both sides.") var vocab = 8000
+    @Option(help: "Embedding size E.") var emb = 256
+    @Option(help: "Hidden size H (per encoder direction).") var hidden = 512
+    @Option(help: "Attention size A.") var attention = 512
+    @Option(help: "BLAS threads.") var threads = 2
+    @Option(help: "Timed steps.") var steps = 20
+    @Option(help: "Untimed steps first.") var warmup = 3
+    @Option(help: "Dropout on embeddings, states and output (0 = off, as the PyTorch peer).") var dropout: Float = 0
+    @Option(help: "Random seed.") var seed: UInt64 = 1234
+    @Flag(help: "No progress on stderr.") var quiet = false
+
+    func validate() throws {
+        guard batch > 0, sourceLength > 0, targetLength > 0, emb > 0, hidden > 0, attention > 0, threads > 0,
+              steps > 0, warmup >= 0, vocab > 4 else {
+            throw ValidationError("every size must be positive (vocab > 4, warmup ≥ 0)")
+        }
+    }
+
+    func run() throws {
+        runReportingErrors {
+            BLAS.setThreads(threads)
+            if BLAS.coreName.lowercased() == "prescott" {
+                printToStandardError("bench train: warning: OpenBLAS uses its generic Prescott kernels (CPU not recognised); set OPENBLAS_CORETYPE=SkylakeX or Haswell")
+            }
+            var config = ModelConfig(sourceVocabularySize: vocab, targetVocabularySize: vocab)
+            config.embeddingSize = emb
+            config.hiddenSize = hidden
+            config.attentionSize = attention
+            config.embeddingDropout = dropout
+            config.stateDropout = dropout
+            config.outputDropout = dropout
+            let model = try Seq2SeqModel(config: config, seed: seed)
+            let trainer = Seq2SeqTrainer(model: model, learningRate: 1e-3, clipNorm: 5)
+            var rng = SeededRNG(seed: seed &+ 7)
+            func randomMatrix(length: Int) -> TokenMatrix {
+                let sentences = (0..<batch).map { _ in
+                    (0..<(length - 1)).map { _ in Int32(4 + Int(rng.next() % UInt64(vocab - 4))) } + [SpecialTokens.eos]
+                }
+                return TokenMatrix(padding: sentences)
+            }
+            let batches = (0..<4).map { _ in
+                Batch(source: randomMatrix(length: sourceLength), target: randomMatrix(length: targetLength),
+                      pairIndices: Array(0..<batch))
+            }
+            for i in 0..<warmup { _ = try trainer.trainStep(batch: batches[i % batches.count]) }
+            var tokens = 0
+            let start = DispatchTime.now().uptimeNanoseconds
+            for i in 0..<steps {
+                let result = try trainer.trainStep(batch: batches[i % batches.count])
+                tokens += result.targetTokens
+                if !quiet, (i + 1) % 10 == 0 {
+                    printToStandardError("bench train: step \(i + 1)/\(steps), loss \(result.loss)")
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let flops = Seq2SeqModel.trainingFLOPs(config: config, batchSize: batch, sourceLength: sourceLength,
+                                                   targetLength: targetLength)
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            print("shape batch=\(batch) src_len=\(sourceLength) tgt_len=\(targetLength) vocab=\(vocab) emb=\(emb) hidden=\(hidden) attention=\(attention) threads=\(threads) dropout=\(dropout)")
+            print("openblas_core=\(BLAS.coreName)")
+            print("parameters=\(model.parameters.parameterCount)")
+            print(String(format: "step_ms=%.2f", seconds / Double(steps) * 1000))
+            print(String(format: "model_gflop_per_step=%.3f", flops / 1e9))
+            print(String(format: "achieved_gflops=%.1f", flops * Double(steps) / seconds / 1e9))
+            print(String(format: "sgemm_gflops_64x1536x512=%.1f", measureSgemm(m: 64, n: 1536, k: 512)))
+            print(String(format: "peak_rss_mb=%.1f", Double(usage.ru_maxrss) / 1024))
+            print(String(format: "tgt_tokens_per_s=%.1f", Double(tokens) / seconds))
+        }
+    }
+
+    /// Median GFLOP/s of C = A·B at [m, k]×[k, n] over a few repetitions.
+    private func measureSgemm(m: Int, n: Int, k: Int) -> Double {
+        let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: k * n)
+        var c = [Float](repeating: 0, count: m * n)
+        var rates: [Double] = []
+        for _ in 0..<15 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<10 {
+                BLAS.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, beta: 0, c: &c, ldc: n)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            rates.append(10 * 2 * Double(m * n * k) / seconds / 1e9)
+        }
+        return rates.sorted()[rates.count / 2]
+    }
+}

@@ -1,0 +1,89 @@
+import XCTest
+@testable import S2SModel
+import S2STensor
+
+/// The GRU layer alone: input projection + recurrence, forward and backward in time, with padding
+/// masks and a variational state-dropout mask; gradients of x, W, b, U, c by central differences.
+final class GRUTests: XCTestCase {
+    private let steps = 4, batch = 3, inputSize = 3, hiddenSize = 5
+    /// Real lengths per row (row 2 is mostly padding).
+    private let lengths = [4, 2, 1]
+
+    private func randomStore(_ layout: [(name: String, shape: [Int])], seed: UInt64) -> ParameterStore {
+        let store = ParameterStore(layout: layout)
+        var rng = SeededRNG(seed: seed)
+        for i in 0..<store.values.count { store.values[i] = 2 * rng.uniform() - 1 }
+        return store
+    }
+
+    private func checkSequence(reverse: Bool, dropout: Bool) {
+        let t = steps, b = batch, h = hiddenSize, input = inputSize
+        let store = randomStore([("x", [t * b, input]), ("gru.W", [input, 3 * h]), ("gru.b", [3 * h]),
+                                 ("gru.U", [h, 3 * h]), ("gru.c", [3 * h])], seed: reverse ? 1 : 2)
+        var masks = [Float](repeating: 0, count: t * b)
+        for step in 0..<t { for row in 0..<b where step < lengths[row] { masks[step * b + row] = 1 } }
+        var rng = SeededRNG(seed: 5)
+        let outputWeights = (0..<(t * b * h)).map { _ in 2 * rng.uniform() - 1 }
+        let stateMask = (0..<(b * h)).map { _ in rng.uniform() < 0.3 ? Float(0) : Float(1 / 0.7) }
+        let gx = FloatBuffer(capacity: t * b * 3 * h), states = FloatBuffer(capacity: t * b * h)
+        let cache = FloatBuffer(capacity: t * b * 4 * h), gh = FloatBuffer(capacity: b * 3 * h)
+        let dropped = FloatBuffer(capacity: b * h), zero = FloatBuffer(capacity: b * h)
+
+        func forward() -> Double {
+            let weights = GRUWeights(store, "gru")
+            gruInputForward(gx: gx.pointer, x: store.tensor("x").baseAddress!, weights: weights, rows: t * b,
+                            inputSize: input, hiddenSize: h)
+            stateMask.withUnsafeBufferPointer { stateMaskPointer in
+                gruSequenceForward(states: states.pointer, cache: cache.pointer, gh: gh.pointer, dropped: dropped.pointer,
+                                   gx: gx.pointer, masks: masks, zero: zero.pointer,
+                                   stateMask: dropout ? stateMaskPointer.baseAddress! : nil, weights: weights,
+                                   reverse: reverse, steps: t, batch: b, hiddenSize: h)
+            }
+            return (0..<(t * b * h)).reduce(0.0) { $0 + Double(outputWeights[$1] * states.pointer[$1]) }
+        }
+
+        _ = forward()
+        let gradients = ParameterStore(sameLayoutAs: store)
+        let dStates = FloatBuffer(capacity: t * b * h), dgx = FloatBuffer(capacity: t * b * 3 * h)
+        let carry = FloatBuffer(capacity: b * h), dgh = FloatBuffer(capacity: b * 3 * h)
+        dStates.pointer.update(from: outputWeights, count: t * b * h)
+        let weights = GRUWeights(store, "gru")
+        stateMask.withUnsafeBufferPointer { stateMaskPointer in
+            gruSequenceBackward(dgx: dgx.pointer, dStates: dStates.pointer, carry: carry.pointer, dgh: dgh.pointer,
+                                dropped: dropped.pointer, gradients: GRUGradients(gradients, "gru"),
+                                cache: cache.pointer, states: states.pointer, masks: masks, zero: zero.pointer,
+                                stateMask: dropout ? stateMaskPointer.baseAddress! : nil, weights: weights,
+                                reverse: reverse, steps: t, batch: b, hiddenSize: h)
+        }
+        gruInputBackward(dx: gradients.tensor("x").baseAddress!, gradients: GRUGradients(gradients, "gru"),
+                         dgx: dgx.pointer, x: store.tensor("x").baseAddress!, weights: weights, rows: t * b,
+                         inputSize: input, hiddenSize: h)
+        let (mismatches, checked) = GradientCheck.check(store: store, analytic: gradients, samples: 40, step: 1e-2,
+                                                        relative: 1e-2, absolute: 1e-4, objective: forward)
+        XCTAssertTrue(mismatches.isEmpty, "reverse \(reverse) dropout \(dropout):\n"
+                      + mismatches.map(\.description).joined(separator: "\n"))
+        XCTAssertGreaterThan(checked, 100)
+
+        // Padded inputs get no gradient, and padded steps carry the state unchanged.
+        let dx = gradients.tensor("x")
+        for step in 0..<t {
+            for row in 0..<b where masks[step * b + row] == 0 {
+                for k in 0..<input { XCTAssertEqual(dx[(step * b + row) * input + k], 0) }
+            }
+        }
+        if !reverse {
+            // Row 1 has length 2: its state at step 3 equals its state at step 1.
+            for k in 0..<h { XCTAssertEqual(states.pointer[(3 * b + 1) * h + k], states.pointer[(1 * b + 1) * h + k]) }
+        } else {
+            // Right to left from each row's own end: padded positions stay at the zero state.
+            for k in 0..<h { XCTAssertEqual(states.pointer[(3 * b + 2) * h + k], 0) }
+        }
+    }
+
+    func testLeftToRightGradients() { checkSequence(reverse: false, dropout: false) }
+    func testRightToLeftGradients() { checkSequence(reverse: true, dropout: false) }
+    func testGradientsWithVariationalStateDropout() {
+        checkSequence(reverse: false, dropout: true)
+        checkSequence(reverse: true, dropout: true)
+    }
+}
