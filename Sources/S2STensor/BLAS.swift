@@ -18,6 +18,16 @@ public enum BLAS {
     /// OPENBLAS_CORETYPE (e.g. SkylakeX or Haswell) before starting the process.
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
+    /// The OPENBLAS_CORETYPE to start the process with when OpenBLAS fell back to its generic
+    /// kernels on a CPU that has AVX2 and FMA (OpenBLAS 0.3.21 does not know AMD Zen 4, for
+    /// example), or nil when its own choice stands. Haswell's kernels need only AVX2/FMA, and
+    /// measured as fast as its AVX-512 ones on Zen 4 (../shared/PLATFORM-NOTES.md).
+    public static func recommendedCoreType(cpuFlags: Set<Substring>) -> String? {
+        let generic: Set<String> = ["prescott", "core2", "katmai", "coppermine", "northwood", "banias", "atom", "nano"]
+        guard generic.contains(coreName.lowercased()) else { return nil }
+        return cpuFlags.contains("avx2") && cpuFlags.contains("fma") ? "Haswell" : nil
+    }
+
     /// C ← α·op(A)·op(B) + β·C.
     ///
     /// op(A): [m, k], op(B): [k, n], C: [m, n]. `transA` means A is stored as [k, m].

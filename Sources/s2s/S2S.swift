@@ -10,6 +10,12 @@ struct S2S: ParsableCommand {
         version: S2SVersion.string,
         subcommands: [VocabCommand.self, EncodeCommand.self, DecodeCommand.self, PrepareCommand.self, TrainCommand.self, TranslateCommand.self, Eval.self, InfoCommand.self, AverageCommand.self, PlotCommand.self, Bench.self]
     )
+
+    /// Entry point: fast BLAS kernels first (this may restart the process), then the command.
+    static func main() {
+        BLASKernels.restartWithFastKernelsIfNeeded()
+        main(nil)
+    }
 }
 
 enum S2SVersion {

@@ -1,0 +1,21 @@
+import Foundation
+import S2STensor
+
+/// Makes sure OpenBLAS runs its fast kernels. OpenBLAS picks kernels when it is loaded, before
+/// `main`, from OPENBLAS_CORETYPE or its CPU table; when it fell back to generic SSE3 kernels
+/// on a CPU it does not recognise, s2s restarts itself once with OPENBLAS_CORETYPE set
+/// (4–8× faster matrix products). A user's own OPENBLAS_CORETYPE is always respected.
+enum BLASKernels {
+    static func restartWithFastKernelsIfNeeded() {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+              let cpuInfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = cpuInfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              let coreType = BLAS.recommendedCoreType(cpuFlags: Set(flagsLine.split(separator: " ")))
+        else { return }
+        setenv("OPENBLAS_CORETYPE", coreType, 1)
+        var arguments = CommandLine.arguments.map { strdup($0) }
+        arguments.append(nil)
+        execv("/proc/self/exe", &arguments)
+        // execv returns only on failure: carry on with the slow kernels rather than fail.
+    }
+}
