@@ -26,17 +26,8 @@ final class CorpusCommandTests: XCTestCase {
 
     /// Runs s2s with `arguments`; returns exit status, stdout and stderr.
     private func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
+        let result = try runS2S(arguments)
+        return (result.status, result.stdout, result.stderr)
     }
 
     private func makePrepared(in folder: String) throws -> (path: String, corpus: ParallelCorpus) {
