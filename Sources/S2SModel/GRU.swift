@@ -57,23 +57,20 @@ func gruInputBackward(dx: UnsafeMutablePointer<Float>?, gradients: GRUGradients,
 
 /// One recurrent step for the whole batch (Marian's applyState).
 ///
-/// gh = (h_prev ⊙ d)·U + c with d the variational state-dropout mask (nil: no dropout);
+/// gh = x̃·U + c with x̃ = h_prev ⊙ d, d the variational state-dropout mask (nil: no dropout);
 /// r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r ⊙ gh_n), h' = (1 − z) ⊙ n + z ⊙ h_prev,
 /// h = m·h' + (1 − m)·h_prev with m the row's padding mask (nil: every row real).
-/// h: [B, H] out, cache: [B, 4H] out, gh: [B, 3H] scratch, dropped: [B, H] scratch,
+/// h: [B, H] out, cache: [B, 4H] out, recurrentInput: [B, H] out (x̃, kept so the backward pass
+/// forms ∂U for all steps in one GEMM), gh: [B, 3H] scratch,
 /// hPrev: [B, H], gx: [B, 3H] (row stride `gxStride`), mask: [B], stateMask: [B, H].
 func gruStepForward(h: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>,
-                    gh: UnsafeMutablePointer<Float>, dropped: UnsafeMutablePointer<Float>,
+                    recurrentInput: UnsafeMutablePointer<Float>, gh: UnsafeMutablePointer<Float>,
                     hPrev: UnsafePointer<Float>, gx: UnsafePointer<Float>,
                     mask: UnsafePointer<Float>?, stateMask: UnsafePointer<Float>?,
                     weights: GRUWeights, batch: Int, hiddenSize: Int) {
     let hs = hiddenSize, g = 3 * hs
-    var recurrentInput = hPrev
-    if let stateMask {
-        dropped.update(from: hPrev, count: batch * hs)
-        multiplyInPlace(dropped, by: stateMask, count: batch * hs)
-        recurrentInput = UnsafePointer(dropped)
-    }
+    recurrentInput.update(from: hPrev, count: batch * hs)
+    if let stateMask { multiplyInPlace(recurrentInput, by: stateMask, count: batch * hs) }
     broadcastRows(gh, bias: weights.c, rows: batch, cols: g)
     BLAS.gemm(m: batch, n: g, k: hs, a: recurrentInput, lda: hs, b: weights.U, ldb: g, beta: 1, c: gh, ldc: g)
     let one = Lanes(repeating: 1)
@@ -104,11 +101,11 @@ func gruStepForward(h: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<
 
 /// Backward of `gruStepForward`.
 ///
-/// dh: [B, H] gradient of the step's output; writes dgx: [B, 3H] (row stride `3H`) and
-/// dhPrev: [B, H] (overwritten), accumulates dU and dc. dgh: [B, 3H] and dropped: [B, H] scratch.
+/// dh: [B, H] gradient of the step's output; writes dgx: [B, 3H], dgh: [B, 3H] (∂gh, kept for
+/// `gruRecurrentBackward`, which forms ∂U and ∂c for all steps at once) and dhPrev: [B, H]
+/// (overwritten). scratch: [B, H].
 func gruStepBackward(dhPrev: UnsafeMutablePointer<Float>, dgx: UnsafeMutablePointer<Float>,
-                     dgh: UnsafeMutablePointer<Float>, dropped: UnsafeMutablePointer<Float>,
-                     gradients: GRUGradients,
+                     dgh: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                      dh: UnsafePointer<Float>, cache: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
                      mask: UnsafePointer<Float>?, stateMask: UnsafePointer<Float>?,
                      weights: GRUWeights, batch: Int, hiddenSize: Int) {
@@ -144,31 +141,34 @@ func gruStepBackward(dhPrev: UnsafeMutablePointer<Float>, dgx: UnsafeMutablePoin
             }
         }
     }
-    addColumnSums(gradients.dc, of: dgh, rows: batch, cols: g)
     if let stateMask {
-        dropped.update(from: hPrev, count: batch * hs)
-        multiplyInPlace(dropped, by: stateMask, count: batch * hs)
-        BLAS.gemm(transA: true, m: hs, n: g, k: batch, a: dropped, lda: hs, b: dgh, ldb: g,
-                  beta: 1, c: gradients.dU, ldc: g)
         // ∂/∂h_prev through the recurrent product, then through the dropout mask.
         BLAS.gemm(transB: true, m: batch, n: hs, k: g, a: dgh, lda: g, b: weights.U, ldb: g,
-                  beta: 0, c: dropped, ldc: hs)
-        multiplyInPlace(dropped, by: stateMask, count: batch * hs)
-        BLAS.axpy(count: batch * hs, alpha: 1, x: dropped, y: dhPrev)
+                  beta: 0, c: scratch, ldc: hs)
+        multiplyInPlace(scratch, by: stateMask, count: batch * hs)
+        BLAS.axpy(count: batch * hs, alpha: 1, x: scratch, y: dhPrev)
     } else {
-        BLAS.gemm(transA: true, m: hs, n: g, k: batch, a: hPrev, lda: hs, b: dgh, ldb: g,
-                  beta: 1, c: gradients.dU, ldc: g)
         BLAS.gemm(transB: true, m: batch, n: hs, k: g, a: dgh, lda: g, b: weights.U, ldb: g,
                   beta: 1, c: dhPrev, ldc: hs)
     }
 }
 
+/// The recurrent weights' gradients over every step at once (one GEMM with k = T·B instead of
+/// T GEMMs with k = B): dU += x̃ᵀ·dgh, dc += Σ dgh. dgh: [N, 3H], recurrentInputs x̃: [N, H].
+func gruRecurrentBackward(gradients: GRUGradients, dgh: UnsafePointer<Float>,
+                          recurrentInputs: UnsafePointer<Float>, rows: Int, hiddenSize: Int) {
+    let hs = hiddenSize, g = 3 * hs
+    addColumnSums(gradients.dc, of: dgh, rows: rows, cols: g)
+    BLAS.gemm(transA: true, m: hs, n: g, k: rows, a: recurrentInputs, lda: hs, b: dgh, ldb: g,
+              beta: 1, c: gradients.dU, ldc: g)
+}
+
 /// A whole GRU over a time-major sequence, left to right or right to left, from h = 0.
 ///
-/// gx: [T, B, 3H] (input projections), masks: [T, B] → states: [T, B, H], cache: [T, B, 4H].
-/// zero: [B, H] of zeros; gh: [B, 3H], dropped: [B, H] scratch.
+/// gx: [T, B, 3H] (input projections), masks: [T, B] → states: [T, B, H], cache: [T, B, 4H],
+/// recurrentInputs: [T, B, H] (each step's h_prev ⊙ d). zero: [B, H] of zeros; gh: [B, 3H] scratch.
 func gruSequenceForward(states: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>,
-                        gh: UnsafeMutablePointer<Float>, dropped: UnsafeMutablePointer<Float>,
+                        recurrentInputs: UnsafeMutablePointer<Float>, gh: UnsafeMutablePointer<Float>,
                         gx: UnsafePointer<Float>, masks: UnsafePointer<Float>, zero: UnsafePointer<Float>,
                         stateMask: UnsafePointer<Float>?, weights: GRUWeights, reverse: Bool,
                         steps: Int, batch: Int, hiddenSize: Int) {
@@ -176,7 +176,8 @@ func gruSequenceForward(states: UnsafeMutablePointer<Float>, cache: UnsafeMutabl
     for s in 0..<steps {
         let t = reverse ? steps - 1 - s : s
         let previous = s == 0 ? zero : UnsafePointer(states + (reverse ? t + 1 : t - 1) * batch * hs)
-        gruStepForward(h: states + t * batch * hs, cache: cache + t * batch * 4 * hs, gh: gh, dropped: dropped,
+        gruStepForward(h: states + t * batch * hs, cache: cache + t * batch * 4 * hs,
+                       recurrentInput: recurrentInputs + t * batch * hs, gh: gh,
                        hPrev: previous, gx: gx + t * batch * 3 * hs, mask: masks + t * batch,
                        stateMask: stateMask, weights: weights, batch: batch, hiddenSize: hs)
     }
@@ -185,11 +186,13 @@ func gruSequenceForward(states: UnsafeMutablePointer<Float>, cache: UnsafeMutabl
 /// Backward of `gruSequenceForward`, in exact reverse time order.
 ///
 /// dStates: [T, B, H] gradient reaching each output state from outside (consumed: it is used
-/// as the running carry); writes dgx: [T, B, 3H]; accumulates dU, dc. carry: [B, H] scratch.
+/// as the running carry); writes dgx: [T, B, 3H]; accumulates dU, dc. dgh: [T, B, 3H],
+/// carry and scratch: [B, H] workspace.
 func gruSequenceBackward(dgx: UnsafeMutablePointer<Float>, dStates: UnsafeMutablePointer<Float>,
                          carry: UnsafeMutablePointer<Float>, dgh: UnsafeMutablePointer<Float>,
-                         dropped: UnsafeMutablePointer<Float>, gradients: GRUGradients,
-                         cache: UnsafePointer<Float>, states: UnsafePointer<Float>, masks: UnsafePointer<Float>,
+                         scratch: UnsafeMutablePointer<Float>, gradients: GRUGradients,
+                         cache: UnsafePointer<Float>, states: UnsafePointer<Float>,
+                         recurrentInputs: UnsafePointer<Float>, masks: UnsafePointer<Float>,
                          zero: UnsafePointer<Float>, stateMask: UnsafePointer<Float>?, weights: GRUWeights,
                          reverse: Bool, steps: Int, batch: Int, hiddenSize: Int) {
     let hs = hiddenSize, size = batch * hs
@@ -197,10 +200,12 @@ func gruSequenceBackward(dgx: UnsafeMutablePointer<Float>, dStates: UnsafeMutabl
         let t = reverse ? steps - 1 - s : s
         let previousIndex = reverse ? t + 1 : t - 1
         let previous = s == 0 ? zero : states + previousIndex * size
-        gruStepBackward(dhPrev: carry, dgx: dgx + t * batch * 3 * hs, dgh: dgh, dropped: dropped,
-                        gradients: gradients, dh: dStates + t * size, cache: cache + t * batch * 4 * hs,
+        gruStepBackward(dhPrev: carry, dgx: dgx + t * batch * 3 * hs, dgh: dgh + t * batch * 3 * hs,
+                        scratch: scratch, dh: dStates + t * size, cache: cache + t * batch * 4 * hs,
                         hPrev: previous, mask: masks + t * batch, stateMask: stateMask,
                         weights: weights, batch: batch, hiddenSize: hs)
         if s > 0 { BLAS.axpy(count: size, alpha: 1, x: carry, y: dStates + previousIndex * size) }
     }
+    gruRecurrentBackward(gradients: gradients, dgh: dgh, recurrentInputs: recurrentInputs, rows: steps * batch,
+                         hiddenSize: hs)
 }

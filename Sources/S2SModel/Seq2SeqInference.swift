@@ -79,7 +79,7 @@ public final class Seq2SeqInference: StepDecoder {
         let gates = gx.reserve(r * 3 * h), scratch = gh.reserve(r * 3 * h), gateCache = cache.reserve(r * 4 * h)
         let s1 = intermediate.reserve(r * h), unused = dropped.reserve(r * h)
         gruInputForward(gx: gates, x: y, weights: gru1, rows: r, inputSize: e, hiddenSize: h)
-        gruStepForward(h: s1, cache: gateCache, gh: scratch, dropped: unused, hPrev: state.pointer, gx: gates,
+        gruStepForward(h: s1, cache: gateCache, recurrentInput: unused, gh: scratch, hPrev: state.pointer, gx: gates,
                        mask: nil, stateMask: nil, weights: gru1, batch: r, hiddenSize: h)
         let contexts = context.reserve(r * c)
         sentenceOfRow.withUnsafeBufferPointer { sentences in
@@ -93,7 +93,7 @@ public final class Seq2SeqInference: StepDecoder {
         }
         gruInputForward(gx: gates, x: contexts, weights: gru2, rows: r, inputSize: c, hiddenSize: h)
         let s2 = nextState.reserve(r * h)
-        gruStepForward(h: s2, cache: gateCache, gh: scratch, dropped: unused, hPrev: s1, gx: gates,
+        gruStepForward(h: s2, cache: gateCache, recurrentInput: unused, gh: scratch, hPrev: s1, gx: gates,
                        mask: nil, stateMask: nil, weights: gru2, batch: r, hiddenSize: h)
         state.reserve(r * h).update(from: s2, count: r * h)
         let t = deep.reserve(r * e)

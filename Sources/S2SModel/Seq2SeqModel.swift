@@ -141,6 +141,7 @@ public final class Seq2SeqModel {
         let gx1 = w.buffer(.gx1, t * b * 3 * h), gx2 = w.buffer(.gx2, t * b * 3 * h)
         gruInputForward(gx: gx1, x: ys, weights: gru1, rows: t * b, inputSize: e, hiddenSize: h)
         let states1 = w.buffer(.states1, t * b * h), states2 = w.buffer(.states2, t * b * h)
+        let recurrent1 = w.buffer(.recurrent1, t * b * h), recurrent2 = w.buffer(.recurrent2, t * b * h)
         let cache1 = w.buffer(.cache1, t * b * 4 * h), cache2 = w.buffer(.cache2, t * b * 4 * h)
         let contexts = w.buffer(.contexts, t * b * c), alphas = w.buffer(.alphas, t * b * s)
         let hiddenTanh = w.buffer(.hiddenTanh, t * b * s * a), query = w.buffer(.query, b * a)
@@ -148,7 +149,8 @@ public final class Seq2SeqModel {
                                      sentenceOfRow: nil, sourceBatch: b, sourceLength: s)
         for i in 0..<t {
             let previous = i == 0 ? UnsafePointer(initialState) : UnsafePointer(states2 + (i - 1) * b * h)
-            gruStepForward(h: states1 + i * b * h, cache: cache1 + i * b * 4 * h, gh: gh, dropped: dropped,
+            gruStepForward(h: states1 + i * b * h, cache: cache1 + i * b * 4 * h,
+                           recurrentInput: recurrent1 + i * b * h, gh: gh,
                            hPrev: previous, gx: gx1 + i * b * 3 * h, mask: nil, stateMask: stateMask[2],
                            weights: gru1, batch: b, hiddenSize: h)
             attentionStepForward(context: contexts + i * b * c, alpha: alphas + i * b * s,
@@ -157,7 +159,8 @@ public final class Seq2SeqModel {
                                  rows: b, hiddenSize: h, attentionSize: a, contextSize: c)
             gruInputForward(gx: gx2 + i * b * 3 * h, x: contexts + i * b * c, weights: gru2, rows: b,
                             inputSize: c, hiddenSize: h)
-            gruStepForward(h: states2 + i * b * h, cache: cache2 + i * b * 4 * h, gh: gh, dropped: dropped,
+            gruStepForward(h: states2 + i * b * h, cache: cache2 + i * b * 4 * h,
+                           recurrentInput: recurrent2 + i * b * h, gh: gh,
                            hPrev: states1 + i * b * h, gx: gx2 + i * b * 3 * h, mask: nil,
                            stateMask: stateMask[3], weights: gru2, batch: b, hiddenSize: h)
         }
@@ -204,13 +207,13 @@ public final class Seq2SeqModel {
         let attentionGradients = AttentionGradients(g)
         let dGX1 = w.buffer(.dGX1, n * 3 * h), dGX2 = w.buffer(.dGX2, n * 3 * h)
         let carry = w.zeroed(.carry, b * h), dStates1 = w.buffer(.dStates1, b * h)
-        let dgh = w.buffer(.dgh, b * 3 * h), dQuery = w.buffer(.dQuery, b * a), dAlpha = w.buffer(.dAlpha, s)
+        let dGH1 = w.buffer(.dGH1, n * 3 * h), dGH2 = w.buffer(.dGH2, n * 3 * h), dQuery = w.buffer(.dQuery, b * a), dAlpha = w.buffer(.dAlpha, s)
         let dKeys = w.zeroed(.dKeys, s * b * a), dAnnotations = w.zeroed(.dAnnotations, s * b * c)
         for i in stride(from: t - 1, through: 0, by: -1) {
             let dState2 = dStates2 + i * b * h
             BLAS.axpy(count: b * h, alpha: 1, x: carry, y: dState2)
-            gruStepBackward(dhPrev: dStates1, dgx: dGX2 + i * b * 3 * h, dgh: dgh, dropped: dropped,
-                            gradients: gru2Gradients, dh: dState2, cache: cache2 + i * b * 4 * h,
+            gruStepBackward(dhPrev: dStates1, dgx: dGX2 + i * b * 3 * h, dgh: dGH2 + i * b * 3 * h,
+                            scratch: dropped, dh: dState2, cache: cache2 + i * b * 4 * h,
                             hPrev: states1 + i * b * h, mask: nil, stateMask: stateMask[3],
                             weights: gru2, batch: b, hiddenSize: h)
             // c_i feeds GRU2's input projection as well as the deep output.
@@ -223,14 +226,17 @@ public final class Seq2SeqModel {
                                   source: source, weights: attention, rows: b, hiddenSize: h,
                                   attentionSize: a, contextSize: c)
             let previous = i == 0 ? UnsafePointer(initialState) : UnsafePointer(states2 + (i - 1) * b * h)
-            gruStepBackward(dhPrev: carry, dgx: dGX1 + i * b * 3 * h, dgh: dgh, dropped: dropped,
-                            gradients: gru1Gradients, dh: dStates1, cache: cache1 + i * b * 4 * h,
+            gruStepBackward(dhPrev: carry, dgx: dGX1 + i * b * 3 * h, dgh: dGH1 + i * b * 3 * h,
+                            scratch: dropped, dh: dStates1, cache: cache1 + i * b * 4 * h,
                             hPrev: previous, mask: nil, stateMask: stateMask[2], weights: gru1,
                             batch: b, hiddenSize: h)
         }
-        // GRU2's input weights over all steps at once (its dx went to dContexts step by step).
+        // Recurrent weights of both GRUs, and GRU2's input weights, over all steps at once (GRU2's
+        // dx went to dContexts step by step).
+        gruRecurrentBackward(gradients: gru2Gradients, dgh: dGH2, recurrentInputs: recurrent2, rows: n, hiddenSize: h)
         gruInputBackward(dx: nil, gradients: gru2Gradients, dgx: dGX2, x: contexts, weights: gru2,
                          rows: n, inputSize: c, hiddenSize: h)
+        gruRecurrentBackward(gradients: gru1Gradients, dgh: dGH1, recurrentInputs: recurrent1, rows: n, hiddenSize: h)
         gruInputBackward(dx: dYs, gradients: gru1Gradients, dgx: dGX1, x: ys, weights: gru1,
                          rows: n, inputSize: e, hiddenSize: h)
         if embeddingDrop { multiplyInPlace(dYs, by: targetEmbeddingMask, count: n * e) }
@@ -265,12 +271,15 @@ public final class Seq2SeqModel {
         let dGXF = w.buffer(.dGXForward, s * b * 3 * h), dGXB = w.buffer(.dGXBackward, s * b * 3 * h)
         let encoderForwardGradients = GRUGradients(g, "encoder.forward")
         let encoderBackwardGradients = GRUGradients(g, "encoder.backward")
-        gruSequenceBackward(dgx: dGXB, dStates: dStatesB, carry: carry, dgh: dgh, dropped: dropped,
-                            gradients: encoderBackwardGradients, cache: cacheB, states: statesB, masks: sourceMask,
+        let dghEncoder = w.buffer(.dghEncoder, s * b * 3 * h)
+        gruSequenceBackward(dgx: dGXB, dStates: dStatesB, carry: carry, dgh: dghEncoder, scratch: dropped,
+                            gradients: encoderBackwardGradients, cache: cacheB, states: statesB,
+                            recurrentInputs: encoded.recurrentBackward, masks: sourceMask,
                             zero: zero, stateMask: stateMask[1], weights: encoderBackward, reverse: true,
                             steps: s, batch: b, hiddenSize: h)
-        gruSequenceBackward(dgx: dGXF, dStates: dStatesF, carry: carry, dgh: dgh, dropped: dropped,
-                            gradients: encoderForwardGradients, cache: cacheF, states: statesF, masks: sourceMask,
+        gruSequenceBackward(dgx: dGXF, dStates: dStatesF, carry: carry, dgh: dghEncoder, scratch: dropped,
+                            gradients: encoderForwardGradients, cache: cacheF, states: statesF,
+                            recurrentInputs: encoded.recurrentForward, masks: sourceMask,
                             zero: zero, stateMask: stateMask[0], weights: encoderForward, reverse: false,
                             steps: s, batch: b, hiddenSize: h)
         let dXs = w.zeroed(.dSourceEmbedded, s * b * e)
@@ -294,6 +303,8 @@ struct EncoderOutputs {
     var embedded: UnsafeMutablePointer<Float>
     /// [S, B, H] states and [S, B, 4H] gate caches of both directions.
     var statesForward, statesBackward, cacheForward, cacheBackward: UnsafeMutablePointer<Float>
+    /// [S, B, H] each step's h_prev ⊙ d of both directions (for the batched ∂U).
+    var recurrentForward, recurrentBackward: UnsafeMutablePointer<Float>
     /// [S, B, C] annotations, [S, B, A] attention keys, [B, C] mean annotation, [B, H] s0.
     var annotations, keys, meanAnnotation, initialState: UnsafeMutablePointer<Float>
     /// [S·B] real/padding masks and [B] source lengths.
@@ -312,7 +323,8 @@ func encodeSource(work w: Workspace, parameters p: ParameterStore, config: Model
     let initW = UnsafePointer(p.tensor("decoder.init.W").baseAddress!)
     let initB = UnsafePointer(p.tensor("decoder.init.b").baseAddress!)
     let zero = w.zeroed(.zero, b * h)
-    let gh = w.buffer(.gh, b * 3 * h), dropped = w.buffer(.dropped, b * h)
+    let gh = w.buffer(.gh, b * 3 * h)
+    let recurrentF = w.buffer(.recurrentForward, s * b * h), recurrentB = w.buffer(.recurrentBackward, s * b * h)
         let xs = w.buffer(.sourceEmbedded, s * b * e)
         w.sourceIds.withUnsafeBufferPointer { ids in
             embeddingForward(output: xs, ids: ids.baseAddress!, table: p.tensor("source.embedding").baseAddress!,
@@ -325,10 +337,10 @@ func encodeSource(work w: Workspace, parameters p: ParameterStore, config: Model
         let statesF = w.buffer(.statesForward, s * b * h), statesB = w.buffer(.statesBackward, s * b * h)
         let cacheF = w.buffer(.cacheForward, s * b * 4 * h), cacheB = w.buffer(.cacheBackward, s * b * 4 * h)
         let sourceMask = w.sourceMaskPointer
-        gruSequenceForward(states: statesF, cache: cacheF, gh: gh, dropped: dropped, gx: gxF, masks: sourceMask,
+        gruSequenceForward(states: statesF, cache: cacheF, recurrentInputs: recurrentF, gh: gh, gx: gxF, masks: sourceMask,
                            zero: zero, stateMask: stateMasks.0, weights: encoderForward, reverse: false,
                            steps: s, batch: b, hiddenSize: h)
-        gruSequenceForward(states: statesB, cache: cacheB, gh: gh, dropped: dropped, gx: gxB, masks: sourceMask,
+        gruSequenceForward(states: statesB, cache: cacheB, recurrentInputs: recurrentB, gh: gh, gx: gxB, masks: sourceMask,
                            zero: zero, stateMask: stateMasks.1, weights: encoderBackward, reverse: true,
                            steps: s, batch: b, hiddenSize: h)
         let annotations = w.buffer(.annotations, s * b * c)
@@ -348,7 +360,8 @@ func encodeSource(work w: Workspace, parameters p: ParameterStore, config: Model
         BLAS.gemm(m: b, n: h, k: c, a: meanAnnotation, lda: c, b: initW, ldb: h, beta: 1, c: initialState, ldc: h)
         FastMath.tanhInPlace(initialState, count: b * h)
         return EncoderOutputs(embedded: xs, statesForward: statesF, statesBackward: statesB, cacheForward: cacheF,
-                              cacheBackward: cacheB, annotations: annotations, keys: keys,
+                              cacheBackward: cacheB, recurrentForward: recurrentF, recurrentBackward: recurrentB,
+                              annotations: annotations, keys: keys,
                               meanAnnotation: meanAnnotation, initialState: initialState,
                               sourceMask: sourceMask, sourceLengths: sourceLengths)
 }
@@ -418,12 +431,12 @@ func meanAnnotationBackward(dAnnotations: UnsafeMutablePointer<Float>, dMean: Un
 final class Workspace {
     enum Name: Hashable {
         case sourceEmbeddingMask, targetEmbeddingMask, outputMask, stateMask(Int)
-        case zero, gh, dropped
+        case zero, gh, dropped, recurrentForward, recurrentBackward, recurrent1, recurrent2, dGH1, dGH2, dghEncoder
         case sourceEmbedded, gxForward, gxBackward, statesForward, statesBackward, cacheForward, cacheBackward
         case annotations, keys, meanAnnotation, initialState
         case targetEmbedded, gx1, gx2, states1, states2, cache1, cache2, contexts, alphas, hiddenTanh, query
         case deep, deepDropped, logits
-        case dDeep, dStates2, dTargetEmbedded, dContexts, dGX1, dGX2, carry, dStates1, dgh, dQuery, dAlpha
+        case dDeep, dStates2, dTargetEmbedded, dContexts, dGX1, dGX2, carry, dStates1, dQuery, dAlpha
         case dKeys, dAnnotations, dMeanAnnotation, dStatesForward, dStatesBackward, dGXForward, dGXBackward
         case dSourceEmbedded
     }

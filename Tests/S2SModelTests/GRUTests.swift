@@ -27,14 +27,16 @@ final class GRUTests: XCTestCase {
         let stateMask = (0..<(b * h)).map { _ in rng.uniform() < 0.3 ? Float(0) : Float(1 / 0.7) }
         let gx = FloatBuffer(capacity: t * b * 3 * h), states = FloatBuffer(capacity: t * b * h)
         let cache = FloatBuffer(capacity: t * b * 4 * h), gh = FloatBuffer(capacity: b * 3 * h)
-        let dropped = FloatBuffer(capacity: b * h), zero = FloatBuffer(capacity: b * h)
+        let recurrentInputs = FloatBuffer(capacity: t * b * h), scratch = FloatBuffer(capacity: b * h)
+        let zero = FloatBuffer(capacity: b * h)
 
         func forward() -> Double {
             let weights = GRUWeights(store, "gru")
             gruInputForward(gx: gx.pointer, x: store.tensor("x").baseAddress!, weights: weights, rows: t * b,
                             inputSize: input, hiddenSize: h)
             stateMask.withUnsafeBufferPointer { stateMaskPointer in
-                gruSequenceForward(states: states.pointer, cache: cache.pointer, gh: gh.pointer, dropped: dropped.pointer,
+                gruSequenceForward(states: states.pointer, cache: cache.pointer, recurrentInputs: recurrentInputs.pointer,
+                                   gh: gh.pointer,
                                    gx: gx.pointer, masks: masks, zero: zero.pointer,
                                    stateMask: dropout ? stateMaskPointer.baseAddress! : nil, weights: weights,
                                    reverse: reverse, steps: t, batch: b, hiddenSize: h)
@@ -45,13 +47,14 @@ final class GRUTests: XCTestCase {
         _ = forward()
         let gradients = ParameterStore(sameLayoutAs: store)
         let dStates = FloatBuffer(capacity: t * b * h), dgx = FloatBuffer(capacity: t * b * 3 * h)
-        let carry = FloatBuffer(capacity: b * h), dgh = FloatBuffer(capacity: b * 3 * h)
+        let carry = FloatBuffer(capacity: b * h), dgh = FloatBuffer(capacity: t * b * 3 * h)
         dStates.pointer.update(from: outputWeights, count: t * b * h)
         let weights = GRUWeights(store, "gru")
         stateMask.withUnsafeBufferPointer { stateMaskPointer in
             gruSequenceBackward(dgx: dgx.pointer, dStates: dStates.pointer, carry: carry.pointer, dgh: dgh.pointer,
-                                dropped: dropped.pointer, gradients: GRUGradients(gradients, "gru"),
-                                cache: cache.pointer, states: states.pointer, masks: masks, zero: zero.pointer,
+                                scratch: scratch.pointer, gradients: GRUGradients(gradients, "gru"),
+                                cache: cache.pointer, states: states.pointer,
+                                recurrentInputs: recurrentInputs.pointer, masks: masks, zero: zero.pointer,
                                 stateMask: dropout ? stateMaskPointer.baseAddress! : nil, weights: weights,
                                 reverse: reverse, steps: t, batch: b, hiddenSize: h)
         }
