@@ -19,7 +19,7 @@ build: setup
 # Optimized build with testability (@testable imports): the numeric tests (gradient checks,
 # short training runs) are 10–50× faster than in a debug build, which keeps CI short.
 test: setup
-	$(SWIFT) test -c release -Xswiftc -enable-testing --parallel --num-workers 2
+	$(SWIFT) test -c release -Xswiftc -enable-testing --disable-swift-testing
 
 demo: build
 	@scripts/demo.sh "$(BIN)" "$(CORPUS)" "$(WORK)"
