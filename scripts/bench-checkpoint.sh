@@ -7,7 +7,7 @@
 set -euo pipefail
 S2S="${1:-.build/release/s2s}"
 WORK="${2:-work/bench}"
-PYTHON="${PYTHON:-$( [[ -x /work/venv/bin/python ]] && echo /work/venv/bin/python || echo python3)}"
+PYTHON="${PYTHON:-python3}"
 mkdir -p "$WORK"
 for seed in 1 2; do
     [[ -f "$WORK/synthetic$seed.s2s" ]] || "$PYTHON" scripts/write_s2s_model.py "$WORK/synthetic$seed.s2s" --seed "$seed"

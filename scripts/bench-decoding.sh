@@ -9,12 +9,12 @@
 #   WORK_DIR    scratch directory for outputs and timing logs
 #   MODEL       a trained model file (E 256, H 512, ~8k vocabulary for a fair comparison)
 # Needs: GNU time at /usr/bin/time (apt-get install time); for the peer, a Python with torch
-#   (pip install torch) at $PYTHON (default /work/venv/bin/python) and the peer script at
+#   (pip install torch) at $PYTHON (default python3) and the peer script at
 #   $PEER (default /work/shared/peers/torch_gru_s2s.py). Run on an idle machine.
 # Goals: beam 5 batched ≥ 100 sent/s, greedy batched ≥ 500 sent/s, beam 5 batch 1 ≤ 30 ms/sentence.
 set -euo pipefail
 s2s="$1"; corpus="$2"; work="$3"; model="$4"
-python="${PYTHON:-/work/venv/bin/python}"
+python="${PYTHON:-python3}"
 peer="${PEER:-/work/shared/peers/torch_gru_s2s.py}"
 source_file="$corpus/test_2016_flickr.en"
 batched="${BATCH:-64}"

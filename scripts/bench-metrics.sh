@@ -5,13 +5,12 @@
 #   CORPUS_DIR  Multi30k en-fr (train.fr is repeated to 100k lines as reference)
 #   WORK_DIR    scratch directory for the generated files
 # Needs sacreBLEU: pip install sacrebleu (SACREBLEU=/path/to/sacrebleu overrides the command;
-# default /work/venv/bin/sacrebleu, else `python3 -m sacrebleu`).
+# default `$PYTHON -m sacrebleu`, PYTHON defaulting to python3).
 set -euo pipefail
 s2s="$1"; corpus="$2"; work="$3"
 mkdir -p "$work"
 if [[ -n "${SACREBLEU:-}" ]]; then sacrebleu=($SACREBLEU)
-elif [[ -x /work/venv/bin/sacrebleu ]]; then sacrebleu=(/work/venv/bin/sacrebleu)
-else sacrebleu=(python3 -m sacrebleu); fi
+else sacrebleu=("${PYTHON:-python3}" -m sacrebleu); fi
 lines=100000
 ref="$work/metrics-ref.fr"; hyp="$work/metrics-hyp.fr"
 

@@ -2,13 +2,13 @@
 # Training throughput of the s2s model next to a plain-PyTorch GRU encoder-decoder with attention
 # (../shared/peers/torch_gru_s2s.py), same batch shape, same threads, run one after the other.
 # Usage: scripts/bench-model.sh S2S_BIN CORPUS WORK   (CORPUS is unused: batches are synthetic)
-# Needs: a release build of s2s; /work/venv/bin/python with torch (pip install torch).
+# Needs: a release build of s2s; $PYTHON (default python3) with torch (pip install torch).
 # Note: the peer's encoder has hidden/2 units per direction (OpenNMT-py brnn); ours has `hidden`
 # per direction as MODEL-SPEC.md says, so our model does MORE work per token than the peer.
 set -euo pipefail
 s2s="$1"; work="${3:-work/bench}"
 here="$(cd "$(dirname "$0")" && pwd)"
-python="${PYTHON:-/work/venv/bin/python}"
+python="${PYTHON:-python3}"
 peer="${PEER:-$here/../../shared/peers/torch_gru_s2s.py}"
 [ -f "$peer" ] || peer=/work/shared/peers/torch_gru_s2s.py
 mkdir -p "$work"

@@ -8,10 +8,10 @@
 #      SentencePiece's best case: the python binding's encode of the lines already in memory
 #      to ids, num_threads=1 (reading and writing not counted); best of 3 for both;
 #   3. pieces on val en+fr with each vocabulary (compression).
-# Needs: /work/venv/bin/python with sentencepiece (pip install sentencepiece), or $PYTHON.
+# Needs: $PYTHON (default python3) with sentencepiece (pip install sentencepiece).
 set -euo pipefail
 s2s="$1"; corpus="$2"; work="$3"
-python="${PYTHON:-/work/venv/bin/python}"
+python="${PYTHON:-python3}"
 mkdir -p "$work"
 train="$work/subword-train.txt"
 cat "$corpus/train.en" "$corpus/train.fr" > "$train"

@@ -8,12 +8,10 @@ set -euo pipefail
 s2s="$1"; corpus="$2"; work="$3"
 here="$(cd "$(dirname "$0")" && pwd)"
 mkdir -p "$work"
-export PATH="/work/venv/bin:$PATH"   # where the peers' Python packages live on this machine, if present
-python3 -c "import torch, sacrebleu, sentencepiece" 2>/dev/null || {
-  echo "bench: the peers need Python packages: pip install torch sacrebleu sentencepiece numpy" >&2
-  echo "       (CPU torch: pip install --no-deps /opt/wheels/torch-*+cpu*.whl where that wheel exists)" >&2
-  exit 1
-}
+# The peers (PyTorch, sacreBLEU, SentencePiece) run in a virtualenv made once by peers-venv.sh.
+PYTHON="${PYTHON:-$("$here/peers-venv.sh")}"
+export PYTHON
+export PATH="$(dirname "$PYTHON"):$PATH"   # so `sacrebleu` on the command line is the venv's
 sections="${BENCH_ONLY:-subword metrics corpus model decoding}"
 for section in $sections; do
   script="$here/bench-$section.sh"

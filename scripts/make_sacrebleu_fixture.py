@@ -3,7 +3,7 @@
 scored by sacreBLEU itself, which S2SMetricsTests checks s2s against (4 decimals, exact counts).
 
 Needs: pip install sacrebleu   (the fixture records the version it was made with)
-Run:   /work/venv/bin/python scripts/make_sacrebleu_fixture.py [CORPUS_DIR]
+Run:   python3 scripts/make_sacrebleu_fixture.py [CORPUS_DIR]
        CORPUS_DIR defaults to ../shared/corpora/multi30k-en-fr (Multi30k en-fr).
 
 Real sentences come from Multi30k val.fr (references) with deterministic perturbations as

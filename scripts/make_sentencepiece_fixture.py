@@ -8,7 +8,7 @@ Tests/S2SSubwordTests/Fixtures/sentencepiece_val.json. Two configurations:
   "small": the first 10000 lines of train.en and train.fr, vocab_size 4000 (fast enough for
            the debug-build parity test)
 
-Install: pip install sentencepiece     Run: /work/venv/bin/python scripts/make_sentencepiece_fixture.py [CORPUS_DIR]
+Install: pip install sentencepiece     Run: python3 scripts/make_sentencepiece_fixture.py [CORPUS_DIR]
 """
 import json
 import os
