@@ -10,12 +10,12 @@
 #   MODEL       a trained model file (E 256, H 512, ~8k vocabulary for a fair comparison)
 # Needs: GNU time at /usr/bin/time (apt-get install time); for the peer, a Python with torch
 #   (pip install torch) at $PYTHON (default python3) and the peer script at
-#   $PEER (default /work/shared/peers/torch_gru_s2s.py). Run on an idle machine.
+#   $PEER (default ../shared/peers/torch_gru_s2s.py). Run on an idle machine.
 # Goals: beam 5 batched ≥ 100 sent/s, greedy batched ≥ 500 sent/s, beam 5 batch 1 ≤ 30 ms/sentence.
 set -euo pipefail
 s2s="$1"; corpus="$2"; work="$3"; model="$4"
 python="${PYTHON:-python3}"
-peer="${PEER:-/work/shared/peers/torch_gru_s2s.py}"
+peer="${PEER:-$(cd "$(dirname "$0")/.." && pwd)/../shared/peers/torch_gru_s2s.py}"
 source_file="$corpus/test_2016_flickr.en"
 batched="${BATCH:-64}"
 [ -f "$source_file" ] || { echo "bench-decoding: $source_file not found" >&2; exit 1; }

@@ -10,7 +10,6 @@ s2s="$1"; work="${3:-work/bench}"
 here="$(cd "$(dirname "$0")" && pwd)"
 python="${PYTHON:-python3}"
 peer="${PEER:-$here/../../shared/peers/torch_gru_s2s.py}"
-[ -f "$peer" ] || peer=/work/shared/peers/torch_gru_s2s.py
 mkdir -p "$work"
 # OpenBLAS 0.3.21 does not recognise some newer CPUs and falls back to its SSE3 "Prescott"
 # kernels (4–8x slower sgemm); pick an AVX-512 or AVX2 kernel family explicitly in that case.
