@@ -12,7 +12,7 @@ if ! "$venv/bin/python" -c "import torch, sacrebleu, sentencepiece, numpy" 2>/de
   wheel=$(ls /opt/wheels/torch-*+cpu*.whl 2>/dev/null | head -1 || true)
   if [ -n "$wheel" ]; then
     "$venv/bin/pip" install -q --no-deps "$wheel"
-    "$venv/bin/pip" install -q filelock typing_extensions sympy networkx jinja2 fsspec setuptools
+    "$venv/bin/pip" install -q --upgrade filelock typing_extensions sympy networkx jinja2 fsspec "setuptools>=77"
   else
     "$venv/bin/pip" install -q torch --index-url https://download.pytorch.org/whl/cpu || "$venv/bin/pip" install -q torch
   fi

@@ -13,7 +13,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Peak learning rate.
     public var learningRate: Float = 1e-3
     /// Updates of linear warmup.
-    public var warmupUpdates = 400
+    public var warmupUpdates = 200
     /// Decay after warmup.
     public var decay: LearningRateSchedule.Decay = .inverseSqrt
     /// Global gradient-norm clip (≤ 0: off).
@@ -23,7 +23,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Decoupled weight decay.
     public var weightDecay: Float = 0
     /// Validate every this many updates (and at the end).
-    public var validFrequency = 1000
+    public var validFrequency = 500
     /// Save a checkpoint every this many updates (and at the end).
     public var saveFrequency = 1000
     /// Numbered checkpoints to keep besides the latest and the best (0: none).

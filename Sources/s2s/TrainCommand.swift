@@ -41,7 +41,7 @@ struct TrainCommand: ParsableCommand {
     var validTarget: String?
 
     @Option(name: .customLong("valid-frequency"), help: "Validate every N updates.")
-    var validFrequency = 1000
+    var validFrequency = 500
 
     @Flag(name: .customLong("no-valid-bleu"), help: "Validate by cross-entropy only (skip greedy decoding and BLEU).")
     var noValidationBLEU = false
@@ -62,7 +62,7 @@ struct TrainCommand: ParsableCommand {
     var learningRate: Float = 1e-3
 
     @Option(name: .customLong("warmup"), help: "Updates of linear learning-rate warmup.")
-    var warmup = 400
+    var warmup = 200
 
     @Option(name: .customLong("lr-decay"), help: "inverse-sqrt, plateau or constant.")
     var decay: String = "inverse-sqrt"
