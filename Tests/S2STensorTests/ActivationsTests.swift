@@ -99,4 +99,14 @@ final class ActivationsTests: XCTestCase {
         XCTAssertEqual(exps, values.map { Activations.exp($0) })
         XCTAssertEqual(sigmoids, values.map { Activations.sigmoid($0) })
     }
+
+    /// NaN in, NaN out, whatever the NaN's sign bit: the sign-bit masks must not turn a NaN into
+    /// a clamp bound and hide a diverging model.
+    func testNaNPropagates() {
+        for nan in [Float.nan, -Float.nan, Float(bitPattern: 0xFFC0_0000), Float(bitPattern: 0x7FA0_0001)] {
+            XCTAssertTrue(Activations.exp(nan).isNaN, "exp(\(nan.bitPattern))")
+            XCTAssertTrue(Activations.sigmoid(nan).isNaN, "sigmoid(\(nan.bitPattern))")
+            XCTAssertTrue(Activations.tanh(nan).isNaN, "tanh(\(nan.bitPattern))")
+        }
+    }
 }
