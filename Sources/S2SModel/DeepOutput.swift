@@ -137,7 +137,7 @@ func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: Uns
                     var x = loadLanes(row + k, w)
                     logitLanes += x
                     if w < 16 { for lane in w..<16 { x[lane] = -Float.greatestFiniteMagnitude } }
-                    maxLanes = Activations.select(x .> maxLanes, x, maxLanes)
+                    maxLanes = Activations.maximum(x, maxLanes)
                     k += 16
                 }
                 let maxLogit = maxLanes.max()

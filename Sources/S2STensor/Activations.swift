@@ -44,6 +44,14 @@ public enum Activations {
         return (SIMD16<Int32>(repeating: 0x7F80_0000) &- magnitude) &>> SIMD16<Int32>(repeating: 31)
     }
 
+    /// The lane-wise maximum of `a` and `b`, by the sign of a − b (a sign test, not a `.>` mask
+    /// and not `pointwiseMax`, both per-lane loops at baseline). A lane where either is NaN
+    /// yields one of the two, unspecified which.
+    @inlinable @inline(__always)
+    public static func maximum(_ a: Vector, _ b: Vector) -> Vector {
+        blend(signMask(a - b), b, a)
+    }
+
     /// eˣ, lane by lane (Cephes `expf` polynomial with a 2ⁿ scaling by exponent-bit arithmetic).
     @inlinable @inline(__always)
     public static func exp(_ x: Vector) -> Vector {

@@ -109,4 +109,19 @@ final class ActivationsTests: XCTestCase {
             XCTAssertTrue(Activations.tanh(nan).isNaN, "tanh(\(nan.bitPattern))")
         }
     }
+
+    /// `maximum` agrees with `Swift.max` lane by lane, across signs, zeros, infinities and
+    /// differences that overflow.
+    func testMaximumMatchesScalarMax() {
+        let values: [Float] = [-.infinity, -.greatestFiniteMagnitude, -1e30, -2, -0.5, 0, 0.5, 3,
+                               1e30, .greatestFiniteMagnitude, .infinity, -7, 7, 1e-40, -1e-40, 42]
+        for shift in 0..<16 {
+            let a = Activations.Vector(values)
+            let b = Activations.Vector((0..<16).map { values[($0 + shift) % 16] })
+            let m = Activations.maximum(a, b)
+            for lane in 0..<16 {
+                XCTAssertEqual(m[lane], max(a[lane], b[lane]), "max(\(a[lane]), \(b[lane]))")
+            }
+        }
+    }
 }
