@@ -79,7 +79,7 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
                 var k = 0
                 while k < a {
                     let w = min(16, a - k)
-                    let t = FastMath.tanh(loadLanes(queryRow + k, w) + loadLanes(key + k, w))
+                    let t = Activations.tanh(loadLanes(queryRow + k, w) + loadLanes(key + k, w))
                     storeLanes(t, hidden + k, w)
                     score += t * loadLanes(weights.v + k, w)
                     k += 16
@@ -92,7 +92,7 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
             var j = 0
             while j < length {
                 let w = min(16, length - j)
-                var p = FastMath.exp(loadLanes(alphaRow + j, w) - Lanes(repeating: maxScore))
+                var p = Activations.exp(loadLanes(alphaRow + j, w) - Lanes(repeating: maxScore))
                 if w < 16 { for lane in w..<16 { p[lane] = 0 } }
                 storeLanes(p, alphaRow + j, w)
                 total += p.sum()

@@ -37,7 +37,7 @@ func deepOutputForward(t: UnsafeMutablePointer<Float>, states: UnsafePointer<Flo
     BLAS.gemm(m: rows, n: e, k: hiddenSize, a: states, lda: hiddenSize, b: weights.Ws, ldb: e, beta: 1, c: t, ldc: e)
     BLAS.gemm(m: rows, n: e, k: e, a: embeddings, lda: e, b: weights.Wy, ldb: e, beta: 1, c: t, ldc: e)
     BLAS.gemm(m: rows, n: e, k: contextSize, a: contexts, lda: contextSize, b: weights.Wc, ldb: e, beta: 1, c: t, ldc: e)
-    FastMath.tanhInPlace(t, count: rows * e)
+    Activations.tanhInPlace(UnsafeMutableBufferPointer(start: t, count: rows * e))
 }
 
 /// Backward of `deepOutputForward`. dT: [N, E] (overwritten with the pre-activation gradient)
@@ -137,7 +137,7 @@ func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: Uns
                     var x = loadLanes(row + k, w)
                     logitLanes += x
                     if w < 16 { for lane in w..<16 { x[lane] = -Float.greatestFiniteMagnitude } }
-                    maxLanes = FastMath.select(x .> maxLanes, x, maxLanes)
+                    maxLanes = Activations.maximum(x, maxLanes)
                     k += 16
                 }
                 let maxLogit = maxLanes.max()
@@ -149,7 +149,7 @@ func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: Uns
                 k = 0
                 while k < v {
                     let w = min(16, v - k)
-                    var e = FastMath.exp(loadLanes(row + k, w) - shift)
+                    var e = Activations.exp(loadLanes(row + k, w) - shift)
                     if w < 16 { for lane in w..<16 { e[lane] = 0 } }
                     storeLanes(e, row + k, w)
                     sumLanes += e
@@ -195,7 +195,7 @@ func logSoftmaxRows(output: UnsafeMutablePointer<Float>, logits: UnsafePointer<F
         var k = 0
         while k < v {
             let w = min(16, v - k)
-            var e = FastMath.exp(loadLanes(row + k, w) - shift)
+            var e = Activations.exp(loadLanes(row + k, w) - shift)
             if w < 16 { for lane in w..<16 { e[lane] = 0 } }
             sumLanes += e
             k += 16

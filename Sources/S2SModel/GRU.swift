@@ -82,10 +82,10 @@ func gruStepForward(h: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<
             var k = 0
             while k < hs {
                 let w = min(16, hs - k)
-                let r = FastMath.sigmoid(loadLanes(gxRow + k, w) + loadLanes(ghRow + k, w))
-                let z = FastMath.sigmoid(loadLanes(gxRow + hs + k, w) + loadLanes(ghRow + hs + k, w))
+                let r = Activations.sigmoid(loadLanes(gxRow + k, w) + loadLanes(ghRow + k, w))
+                let z = Activations.sigmoid(loadLanes(gxRow + hs + k, w) + loadLanes(ghRow + hs + k, w))
                 let ghn = loadLanes(ghRow + 2 * hs + k, w)
-                let n = FastMath.tanh(loadLanes(gxRow + 2 * hs + k, w) + r * ghn)
+                let n = Activations.tanh(loadLanes(gxRow + 2 * hs + k, w) + r * ghn)
                 let previous = loadLanes(hPrevRow + k, w)
                 let candidate = (one - z) * n + z * previous
                 storeLanes(previous + m * (candidate - previous), hRow + k, w)

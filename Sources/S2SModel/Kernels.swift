@@ -2,8 +2,9 @@ import Dispatch
 import S2STensor
 
 /// Sixteen Float lanes: the unit of every elementwise kernel (see PLATFORM-NOTES: plain SIMD16
-/// arithmetic is fast at every flag setting, libm is not).
-typealias Lanes = SIMD16<Float>
+/// arithmetic is fast at every flag setting, libm is not). exp, σ and tanh over lanes, and the
+/// bitwise `select`, are `Activations`' (S2STensor): the one implementation for every module.
+typealias Lanes = Activations.Vector
 
 /// Loads `count` (≤ 16) floats from `pointer`; missing lanes are 0.
 @inline(__always)
@@ -93,68 +94,6 @@ func multiplyInPlace(_ y: UnsafeMutablePointer<Float>, by mask: UnsafePointer<Fl
 func fillDropoutMask(_ mask: UnsafeMutablePointer<Float>, count: Int, rate: Float, rng: inout SeededRNG) {
     let keep = 1 / (1 - rate)
     for i in 0..<count { mask[i] = rng.uniform() < rate ? 0 : keep }
-}
-
-/// exp, σ and tanh over 16 lanes, as `Activations` computes them but with the clamp and the
-/// small-argument switch done by bitwise selects: the standard library's `clamped` and
-/// `replacing(with:where:)` compile to per-lane calls (PLATFORM-NOTES: 15–38 ns per element),
-/// which profiling showed costing 15% of a training step.
-enum FastMath {
-    /// Lanes of `a` where `mask` is set, else lanes of `b`.
-    @inline(__always)
-    static func select(_ mask: SIMDMask<SIMD16<Int32>>, _ a: Lanes, _ b: Lanes) -> Lanes {
-        let m = unsafeBitCast(mask, to: SIMD16<Int32>.self)
-        let aBits = unsafeBitCast(a, to: SIMD16<Int32>.self), bBits = unsafeBitCast(b, to: SIMD16<Int32>.self)
-        return unsafeBitCast((aBits & m) | (bBits & ~m), to: Lanes.self)
-    }
-
-    /// eˣ (Cephes polynomial, 2ⁿ by exponent bits), saturating outside [−87.3, 88.3].
-    @inline(__always)
-    static func exp(_ x: Lanes) -> Lanes {
-        let low = Lanes(repeating: -87.3), high = Lanes(repeating: 88.3)
-        var clamped = select(x .< low, low, x)
-        clamped = select(clamped .> high, high, clamped)
-        let magic = Lanes(repeating: 12_582_912.0)
-        let shifted = clamped * Lanes(repeating: 1.442_695_04) + magic
-        let n = shifted - magic
-        var r = clamped - n * Lanes(repeating: 0.693_359_375)
-        r = r - n * Lanes(repeating: -2.121_944_4e-4)
-        var p = Lanes(repeating: 1.987_569_1e-4)
-        p = p * r + Lanes(repeating: 1.398_199_9e-3)
-        p = p * r + Lanes(repeating: 8.333_451_9e-3)
-        p = p * r + Lanes(repeating: 4.166_579_6e-2)
-        p = p * r + Lanes(repeating: 1.666_666_5e-1)
-        p = p * r + Lanes(repeating: 5.000_000_1e-1)
-        let poly = p * (r * r) + r + Lanes(repeating: 1)
-        let nBits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- SIMD16<Int32>(repeating: 0x4B40_0000)
-        let scaleBits = (nBits &+ SIMD16<Int32>(repeating: 127)) &<< SIMD16<Int32>(repeating: 23)
-        return poly * unsafeBitCast(scaleBits, to: Lanes.self)
-    }
-
-    /// σ(x) = 1 / (1 + e⁻ˣ).
-    @inline(__always)
-    static func sigmoid(_ x: Lanes) -> Lanes {
-        Lanes(repeating: 1) / (Lanes(repeating: 1) + exp(-x))
-    }
-
-    /// tanh(x) = 2σ(2x) − 1, with the odd Taylor series near 0 against cancellation.
-    @inline(__always)
-    static func tanh(_ x: Lanes) -> Lanes {
-        let viaSigmoid = Lanes(repeating: 2) * sigmoid(Lanes(repeating: 2) * x) - Lanes(repeating: 1)
-        let x2 = x * x
-        let series = x * (Lanes(repeating: 1) + x2 * (Lanes(repeating: -1.0 / 3.0) + x2 * Lanes(repeating: 2.0 / 15.0)))
-        return select(x2 .< Lanes(repeating: 0.0625 * 0.0625), series, viaSigmoid)
-    }
-
-    /// x ← tanh(x) over `count` floats.
-    static func tanhInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        var k = 0
-        while k < count {
-            let w = min(16, count - k)
-            storeLanes(tanh(loadLanes(x + k, w)), x + k, w)
-            k += 16
-        }
-    }
 }
 
 /// Splits rows 0..<rows into as many contiguous chunks as BLAS has threads (the one `--threads`

@@ -358,7 +358,7 @@ func encodeSource(work w: Workspace, parameters p: ParameterStore, config: Model
                               batch: b, sourceLength: s, contextSize: c)
         broadcastRows(initialState, bias: initB, rows: b, cols: h)
         BLAS.gemm(m: b, n: h, k: c, a: meanAnnotation, lda: c, b: initW, ldb: h, beta: 1, c: initialState, ldc: h)
-        FastMath.tanhInPlace(initialState, count: b * h)
+        Activations.tanhInPlace(UnsafeMutableBufferPointer(start: initialState, count: b * h))
         return EncoderOutputs(embedded: xs, statesForward: statesF, statesBackward: statesB, cacheForward: cacheF,
                               cacheBackward: cacheB, recurrentForward: recurrentF, recurrentBackward: recurrentB,
                               annotations: annotations, keys: keys,
