@@ -39,6 +39,17 @@ final class Seq2SeqModelTests: XCTestCase {
         XCTAssertGreaterThan(checked, 200)
     }
 
+    /// Widths above 16 run the kernels' full SIMD16 lanes as well as their tails (the tiny
+    /// config's widths are all below 16, so it exercises only the tails).
+    func testGradientsMatchWithWidthsAcrossSIMDLanes() throws {
+        var config = ModelConfig(sourceVocabularySize: 37, targetVocabularySize: 35)
+        config.embeddingSize = 18
+        config.hiddenSize = 20
+        config.attentionSize = 17
+        config.labelSmoothing = 0.1
+        _ = try checkAllTensors(config: config, training: false)
+    }
+
     func testGradientsMatchWithDropoutMasksReplayed() throws {
         _ = try checkAllTensors(config: GradientCheck.tinyConfig(dropout: 0.3), training: true)
     }

@@ -147,3 +147,52 @@ final class TrainerTests: XCTestCase {
         }
     }
 }
+
+/// The model must learn to use its source: copying random symbol sequences can only be done
+/// through attention (a model that ignores the source stays near the uniform cross-entropy).
+final class CopyTaskTests: XCTestCase {
+    func testLearnsToCopyThroughAttention() throws {
+        BLAS.setThreads(1)
+        let directory = NSTemporaryDirectory() + "s2s-copy-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var rng = SeededRNG(seed: 5)
+        let symbols = (0..<12).map { "s\($0)" }
+        func sentence() -> String {
+            (0..<(3 + Int(rng.next() % 4))).map { _ in symbols[Int(rng.next() % UInt64(symbols.count))] }.joined(separator: " ")
+        }
+        let train = (0..<2000).map { _ in sentence() }, valid = (0..<40).map { _ in sentence() }
+        try train.joined(separator: "\n").write(toFile: directory + "/train.txt", atomically: true, encoding: .utf8)
+        var learn = SubwordVocabulary.LearnOptions()
+        learn.size = SubwordVocabulary.minimumSize + 20
+        let vocabulary = try SubwordVocabulary.learn(lines: train, options: learn)
+        let corpus = try CorpusLoader.load(.files(source: directory + "/train.txt", target: directory + "/train.txt"),
+                                           encoder: vocabulary)
+        let validation = ValidationSet(sourceLines: valid, referenceLines: valid, vocabulary: vocabulary)
+        var config = ModelConfig(sourceVocabularySize: vocabulary.size, targetVocabularySize: vocabulary.size)
+        config.embeddingSize = 32
+        config.hiddenSize = 32
+        config.attentionSize = 32
+        config.embeddingDropout = 0
+        config.stateDropout = 0
+        config.outputDropout = 0
+        config.labelSmoothing = 0
+        var options = TrainingOptions()
+        options.learningRate = 3e-3
+        options.warmupUpdates = 20
+        options.validFrequency = 100_000
+        options.saveFrequency = 100_000
+        options.validationBLEU = true
+        options.stopping = StoppingRule(maxUpdates: 500)
+        options.batching = BatchingOptions(targetTokensPerBatch: 300, seed: 2)
+        let trainer = try Trainer(config: config, options: options, vocabulary: vocabulary, corpus: corpus,
+                                  validation: validation, modelPath: directory + "/copy.s2s", s2sVersion: "test")
+        _ = try trainer.run(shouldStop: { false }, onEvent: { _ in })
+        let result = try trainer.validate(validation)
+        // Uniform over the symbols is ≈ 2.6 nats. With Glorot-initialized embeddings (attention
+        // stays uniform for longer) this setup ended at BLEU 1.2 and failed both checks; with
+        // N(0, 1) embeddings it reaches ≈ 0.66 nats and BLEU 47 in 500 updates.
+        XCTAssertLessThan(result.crossEntropy, 1.2, "the model does not copy: it ignores its source")
+        XCTAssertGreaterThan(result.bleu ?? 0, 30)
+    }
+}
