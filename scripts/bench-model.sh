@@ -4,7 +4,7 @@
 # Usage: scripts/bench-model.sh S2S_BIN CORPUS WORK   (CORPUS is unused: batches are synthetic)
 # Needs: a release build of s2s; $PYTHON (default python3) with torch (pip install torch).
 # Note: the peer's encoder has hidden/2 units per direction (OpenNMT-py brnn); ours has `hidden`
-# per direction as MODEL-SPEC.md says, so our model does MORE work per token than the peer.
+# per direction as docs/model.md says, so our model does MORE work per token than the peer.
 set -euo pipefail
 s2s="$1"; work="${3:-work/bench}"
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -11,7 +11,7 @@ Install:  pip install torch numpy
 Run:      python scripts/make_model_fixture.py            # writes the fixture
           python scripts/make_model_fixture.py --check    # runs the self-checks, writes nothing
 
-Conventions shared with the Swift model (keep them in sync with MODEL-SPEC.md):
+Conventions shared with the Swift model (keep them in sync with docs/model.md):
 - Linear maps are y = x·W + b with W stored row-major as [in, out] (not PyTorch's [out, in]).
 - GRU gate blocks are ordered [r, z, n]; PyTorch's two-bias form (n = tanh(gx_n + r ⊙ gh_n)).
 - Parameters are drawn uniform in ±1 (large enough that attention is far from uniform and its
@@ -116,7 +116,7 @@ def pad(sentences):
 
 
 # ---------------------------------------------------------------------------------------------
-# The model, equation by equation from MODEL-SPEC.md.
+# The model, equation by equation from docs/model.md.
 
 
 def gru_cell(x, h, W, b, U, c):

@@ -1,6 +1,6 @@
 import S2STensor
 
-// The GRU cell in PyTorch's two-bias form (MODEL-SPEC.md), split as Marian splits it:
+// The GRU cell in PyTorch's two-bias form (docs/model.md), split as Marian splits it:
 // `applyInput` (one GEMM over every time step) and `applyState` (one GEMM per step for the whole
 // batch), with a fused SIMD kernel for the gates and the masked carry
 // h = m·h' + (1 − m)·h_prev that lets padded positions leave the state untouched.

@@ -1,6 +1,6 @@
 import S2STensor
 
-/// The network's parameter tensors: names, shapes and initialization (MODEL-SPEC.md).
+/// The network's parameter tensors: names, shapes and initialization (docs/model.md).
 ///
 /// Every linear map is `y = x·W + b` with W stored row-major as [in, out]. GRU gate blocks are
 /// ordered [r | z | n] along the output axis.
@@ -33,7 +33,7 @@ public enum Seq2SeqParameters {
     }
 
     /// A freshly initialized store: orthogonal [H, H] blocks in every recurrent matrix U,
-    /// Glorot-uniform matrices and embeddings, zero biases; the same seed gives the same values.
+    /// N(0, 1) embeddings, Glorot-uniform other matrices, zero biases; the same seed gives the same values.
     public static func initialized(for config: ModelConfig, seed: UInt64) throws -> ParameterStore {
         try config.validate()
         let store = ParameterStore(layout: layout(for: config))

@@ -11,7 +11,7 @@ public struct BatchLoss: Equatable, Sendable {
 }
 
 /// The bi-GRU encoder, conditional-GRU decoder with additive attention, and deep output of
-/// MODEL-SPEC.md, with its hand-written backward pass.
+/// docs/model.md, with its hand-written backward pass.
 ///
 /// Internally everything is time-major ([T, B, ·]) so one step's rows are contiguous and each
 /// per-step GEMM covers the whole batch. Workspaces grow to the largest batch shape seen and are

@@ -4,7 +4,7 @@ import XCTest
 import S2STensor
 
 /// Loss and every gradient against an independent PyTorch float64 autograd implementation of
-/// MODEL-SPEC.md (fixture from scripts/make_model_fixture.py).
+/// docs/model.md (fixture from scripts/make_model_fixture.py).
 final class ReferenceTests: XCTestCase {
     struct Fixture: Decodable {
         struct Tensor: Decodable { var shape: [Int]; var values: [Double] }
