@@ -171,20 +171,8 @@ public enum BLEU {
     public static func segmentStatistics(hypotheses: [String], references: [[String]],
                                          options: BLEUOptions) throws -> [BLEUStatistics] {
         try checkLineCounts(hypotheses: hypotheses, references: references)
-        var result = [BLEUStatistics](repeating: BLEUStatistics(), count: hypotheses.count)
-        result.withUnsafeMutableBufferPointer { output in
-            nonisolated(unsafe) let output = output
-            forEachChunk(count: hypotheses.count, threads: options.threads) { range in
-                var extractor = BLEUStatisticsExtractor(options: options)
-                var referenceLines: [String] = []
-                for line in range {
-                    referenceLines.removeAll(keepingCapacity: true)
-                    for set in references { referenceLines.append(set[line]) }
-                    output[line] = extractor.statistics(hypothesis: hypotheses[line], references: referenceLines)
-                }
-            }
-        }
-        return result
+        return S2SMetrics.segmentStatistics(hypotheses: hypotheses, references: references, threads: options.threads,
+                                            empty: BLEUStatistics()) { BLEUStatisticsExtractor(options: options) }
     }
 
     /// sacreBLEU's `log` that maps 0 to a huge negative number instead of −∞.
@@ -254,7 +242,7 @@ public enum BLEU {
 }
 
 /// Extracts BLEU statistics segment by segment, reusing all its buffers across segments.
-struct BLEUStatisticsExtractor {
+struct BLEUStatisticsExtractor: SegmentStatisticsExtractor {
     let tokenizer: any BLEUTokenizer
     let lowercase: Bool
     private var text = TokenizedText()

@@ -98,20 +98,8 @@ public enum CHRF {
                                          options: CHRFOptions) throws -> [CHRFStatistics] {
         try BLEU.checkLineCounts(hypotheses: hypotheses, references: references)
         let orders = options.charOrder + options.wordOrder
-        var result = [CHRFStatistics](repeating: CHRFStatistics(orders: orders), count: hypotheses.count)
-        result.withUnsafeMutableBufferPointer { output in
-            nonisolated(unsafe) let output = output
-            forEachChunk(count: hypotheses.count, threads: options.threads) { range in
-                var extractor = CHRFStatisticsExtractor(options: options)
-                var referenceLines: [String] = []
-                for line in range {
-                    referenceLines.removeAll(keepingCapacity: true)
-                    for set in references { referenceLines.append(set[line]) }
-                    output[line] = extractor.statistics(hypothesis: hypotheses[line], references: referenceLines)
-                }
-            }
-        }
-        return result
+        return S2SMetrics.segmentStatistics(hypotheses: hypotheses, references: references, threads: options.threads,
+                                            empty: CHRFStatistics(orders: orders)) { CHRFStatisticsExtractor(options: options) }
     }
 
     /// The F-score from statistics, sacreBLEU's `_compute_f_score` step for step.
@@ -157,7 +145,7 @@ public enum CHRF {
 }
 
 /// Extracts chrF statistics segment by segment, reusing its buffers.
-struct CHRFStatisticsExtractor {
+struct CHRFStatisticsExtractor: SegmentStatisticsExtractor {
     let options: CHRFOptions
     private var lowered: [UInt8] = []
     private var units: [UInt32] = []

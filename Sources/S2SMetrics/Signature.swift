@@ -112,5 +112,35 @@ func forEachChunk(count: Int, threads: Int, _ body: @Sendable (Range<Int>) -> Vo
     }
 }
 
+/// Something that turns one hypothesis and its references into sufficient statistics, keeping
+/// reusable scratch space between calls (so each thread needs its own).
+protocol SegmentStatisticsExtractor {
+    associatedtype Statistics
+    mutating func statistics(hypothesis: String, references: [String]) -> Statistics
+}
+
+/// The statistics of every segment (`references[set][line]`), on up to `threads` cores, each
+/// chunk with its own extractor from `makeExtractor`; `empty` fills the slots before they are
+/// computed.
+func segmentStatistics<Extractor: SegmentStatisticsExtractor>(
+    hypotheses: [String], references: [[String]], threads: Int, empty: Extractor.Statistics,
+    makeExtractor: @escaping @Sendable () -> Extractor
+) -> [Extractor.Statistics] {
+    var result = [Extractor.Statistics](repeating: empty, count: hypotheses.count)
+    result.withUnsafeMutableBufferPointer { output in
+        nonisolated(unsafe) let output = output
+        forEachChunk(count: hypotheses.count, threads: threads) { range in
+            var extractor = makeExtractor()
+            var referenceLines: [String] = []
+            for line in range {
+                referenceLines.removeAll(keepingCapacity: true)
+                for set in references { referenceLines.append(set[line]) }
+                output[line] = extractor.statistics(hypothesis: hypotheses[line], references: referenceLines)
+            }
+        }
+    }
+    return result
+}
+
 /// The default number of threads for statistics: the machine's cores, at most 2.
 public let defaultMetricThreads = max(1, min(2, ProcessInfo.processInfo.activeProcessorCount))
