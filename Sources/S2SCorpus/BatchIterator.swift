@@ -34,6 +34,19 @@ public struct BatchPosition: Codable, Equatable, Sendable {
     public var pairCount: Int
 }
 
+/// The padded shape of one batch: [rows, longestSource] → [rows, longestTarget] (`</s>` included).
+public struct BatchShape: Equatable, Sendable {
+    public var rows: Int
+    public var longestSource: Int
+    public var longestTarget: Int
+
+    public init(rows: Int, longestSource: Int, longestTarget: Int) {
+        self.rows = rows
+        self.longestSource = longestSource
+        self.longestTarget = longestTarget
+    }
+}
+
 /// Totals over one epoch's batches.
 public struct EpochBatchStatistics: Equatable, Sendable {
     /// Batches in the epoch.
@@ -135,6 +148,20 @@ public struct BatchIterator: Sendable {
             totals.targetSlots += longestTarget * range.count
         }
         return totals
+    }
+
+    /// Rows and longest source and target of each batch of the current epoch's plan (without
+    /// building the batches), for sizing memory before training.
+    public func epochBatchShapes() -> [BatchShape] {
+        batches.map { range in
+            var shape = BatchShape(rows: range.count, longestSource: 0, longestTarget: 0)
+            for slot in range {
+                let pair = Int(order[slot])
+                shape.longestSource = max(shape.longestSource, corpus.sourceLength(pair))
+                shape.longestTarget = max(shape.longestTarget, corpus.targetLength(pair))
+            }
+            return shape
+        }
     }
 
     private mutating func startNextEpoch() {

@@ -1,3 +1,4 @@
+import Dispatch
 import S2SModel
 import S2STensor
 
@@ -56,9 +57,17 @@ public struct LineTranslation: Sendable, Equatable {
 /// Streaming: `add` queues a line and translates a full window as soon as one is queued;
 /// `flush` translates what is queued now (an interactive caller flushes when its input has
 /// nothing more ready). Results come out strictly in input order, one per line.
+///
+/// Workers: given several decoders (copies of one network), consecutive batches are decoded
+/// at the same time, one per decoder, each on one BLAS thread. A decoding step is a handful
+/// of small matrix products and elementwise passes; two cores each running their own batch
+/// keep busier than two cores sharing every small product. A lone batch (an interactive
+/// line) still gets all the BLAS threads. The output is the same either way.
 public final class Translator {
-    /// The network (or an `EnsembleDecoder`).
-    public let decoder: StepDecoder
+    /// The network (or an `EnsembleDecoder`): one per worker, interchangeable.
+    public let decoders: [StepDecoder]
+    /// The first worker's network.
+    public var decoder: StepDecoder { decoders[0] }
     public let options: TranslatorOptions
     /// Source text → source pieces, without `</s>` (the Translator appends `</s>` = 3).
     public let encode: (String) -> [Int32]
@@ -79,9 +88,16 @@ public final class Translator {
     private var work: [(line: Int, chunk: Int, tokens: [Int32])] = []
     private var nextIndex = 0
 
-    public init(decoder: StepDecoder, options: TranslatorOptions,
+    public convenience init(decoder: StepDecoder, options: TranslatorOptions,
+                            encode: @escaping (String) -> [Int32], decode: @escaping ([Int32]) -> String) {
+        self.init(decoders: [decoder], options: options, encode: encode, decode: decode)
+    }
+
+    /// A translator with one worker per decoder (each a separate instance of the same network).
+    public init(decoders: [StepDecoder], options: TranslatorOptions,
                 encode: @escaping (String) -> [Int32], decode: @escaping ([Int32]) -> String) {
-        self.decoder = decoder
+        precondition(!decoders.isEmpty, "Translator needs a decoder")
+        self.decoders = decoders
         self.options = options
         self.encode = encode
         self.decode = decode
@@ -132,18 +148,23 @@ public final class Translator {
             work[$0].tokens.count != work[$1].tokens.count
                 ? work[$0].tokens.count < work[$1].tokens.count : $0 < $1
         }
-        var batchStart = 0
-        while batchStart < order.count {
-            let batch = order[batchStart..<min(order.count, batchStart + options.batchSize)]
-            let results = try search(batch.map { work[$0].tokens })
-            for (item, result) in zip(batch, results) {
-                let (line, chunk, _) = work[item]
-                pending[line].chunkResults[chunk] = result
-                pending[line].remainingChunks -= 1
+        let batches = stride(from: 0, to: order.count, by: options.batchSize).map {
+            Array(order[$0..<min(order.count, $0 + options.batchSize)])
+        }
+        var next = 0
+        while next < batches.count {
+            let group = Array(batches[next..<min(batches.count, next + decoders.count)])
+            let results = try search(group.map { batch in batch.map { work[$0].tokens } })
+            for (batch, batchResults) in zip(group, results) {
+                for (item, result) in zip(batch, batchResults) {
+                    let (line, chunk, _) = work[item]
+                    pending[line].chunkResults[chunk] = result
+                    pending[line].remainingChunks -= 1
+                }
+                try emitReady()
+                try batchFinished()
             }
-            try emitReady()
-            try batchFinished()
-            batchStart += options.batchSize
+            next += group.count
         }
         work.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: true)
@@ -158,8 +179,24 @@ public final class Translator {
         return results
     }
 
+    /// Batch i decoded by worker i, all at once on one BLAS thread each (a single batch on
+    /// all the threads).
+    private func search(_ batches: [[[Int32]]]) throws -> [[[Translation]]] {
+        if batches.count == 1 { return [try search(batches[0], with: decoders[0])] }
+        let threads = BLAS.threads
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(threads) }
+        let outcomes = ResultSlots<[[Translation]]>(count: batches.count)
+        let shared = UncheckedSendable(value: (self, batches))
+        DispatchQueue.concurrentPerform(iterations: batches.count) { worker in
+            let (translator, batches) = shared.value
+            outcomes.set(worker, Result { try translator.search(batches[worker], with: translator.decoders[worker]) })
+        }
+        return try outcomes.values.map { try $0.get() }
+    }
+
     /// Greedy search for beam 1 (it shrinks the batch as sentences end), beam search otherwise.
-    private func search(_ sources: [[Int32]]) throws -> [[Translation]] {
+    private func search(_ sources: [[Int32]], with decoder: StepDecoder) throws -> [[Translation]] {
         if options.search.beamSize == 1 {
             return try GreedySearch(options: options.search).translate(sources, with: decoder)
         }
@@ -209,4 +246,32 @@ public final class Translator {
             return full
         }
     }
+}
+
+/// A value handed to the workers of `concurrentPerform`, each of which touches only its own
+/// decoder and reads the rest.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// One result slot per worker, each written by its worker only (raw storage, so concurrent
+/// writes to different slots are not overlapping accesses to one array).
+private final class ResultSlots<Value>: @unchecked Sendable {
+    private let slots: UnsafeMutablePointer<Result<Value, Error>>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: .failure(CancellationError()), count: count)
+    }
+
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+
+    func set(_ slot: Int, _ value: Result<Value, Error>) { slots[slot] = value }
+
+    var values: [Result<Value, Error>] { Array(UnsafeBufferPointer(start: slots, count: count)) }
 }

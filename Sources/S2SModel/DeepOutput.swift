@@ -185,22 +185,39 @@ func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: Uns
 /// Row-wise log-softmax: logits: [N, V] → output: [N, V] (may alias).
 func logSoftmaxRows(output: UnsafeMutablePointer<Float>, logits: UnsafePointer<Float>,
                     rows: Int, vocabularySize: Int) {
-    let v = vocabularySize
-    for r in 0..<rows {
-        let row = logits + r * v, out = output + r * v
-        var maxLogit = -Float.greatestFiniteMagnitude
-        for i in 0..<v { maxLogit = max(maxLogit, row[i]) }
-        let shift = Lanes(repeating: maxLogit)
-        var sumLanes = Lanes(repeating: 0)
-        var k = 0
-        while k < v {
-            let w = min(16, v - k)
-            var e = Activations.exp(loadLanes(row + k, w) - shift)
-            if w < 16 { for lane in w..<16 { e[lane] = 0 } }
-            sumLanes += e
-            k += 16
+    let v = vocabularySize, full = v - v % 16
+    // Decoding calls this once per step on [rows, V]; its passes are as wide as the GEMMs
+    // around it, so they run 16 lanes at a time and share the rows among the threads.
+    forEachRowChunk(rows: rows, minimumRowsPerChunk: 4) { _, chunk in
+        for r in chunk {
+            let row = logits + r * v, out = output + r * v
+            var maxLanes = Lanes(repeating: -.greatestFiniteMagnitude)
+            var k = 0
+            while k < full {
+                maxLanes = Activations.maximum(maxLanes, loadLanes(row + k, 16))
+                k += 16
+            }
+            var maxLogit = maxLanes.max()
+            for i in full..<v { maxLogit = max(maxLogit, row[i]) }
+            let shift = Lanes(repeating: maxLogit)
+            var sumLanes = Lanes(repeating: 0)
+            k = 0
+            while k < full {
+                sumLanes += Activations.exp(loadLanes(row + k, 16) - shift)
+                k += 16
+            }
+            var sum = sumLanes.sum()
+            if full < v {
+                let tail = Activations.exp(loadLanes(row + full, v - full) - shift)
+                for lane in 0..<(v - full) { sum += tail[lane] }
+            }
+            let logNormalizer = Lanes(repeating: maxLogit + Float(log(Double(sum))))
+            k = 0
+            while k < full {
+                storeLanes(loadLanes(row + k, 16) - logNormalizer, out + k, 16)
+                k += 16
+            }
+            for i in full..<v { out[i] = row[i] - logNormalizer[0] }
         }
-        let logNormalizer = maxLogit + Float(log(Double(sumLanes.sum())))
-        for i in 0..<v { out[i] = row[i] - logNormalizer }
     }
 }

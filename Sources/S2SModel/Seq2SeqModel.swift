@@ -26,7 +26,7 @@ public final class Seq2SeqModel {
     /// Draws the dropout masks; part of the training state a checkpoint stores.
     public var dropoutRNG: SeededRNG
 
-    private let work = Workspace()
+    let work = Workspace()
 
     /// A freshly initialized model (`Seq2SeqParameters.initialized`); `seed` also seeds dropout.
     public convenience init(config: ModelConfig, seed: UInt64) throws {
@@ -462,6 +462,10 @@ final class Workspace {
         return created.pointer
     }
 
+    /// Floats held by the named buffers (what `Seq2SeqModel.trainingWorkspaceFloats` predicts;
+    /// the small source mask, grown with slack, is left out of both).
+    var reservedFloats: Int { buffers.values.reduce(0) { $0 + $1.capacity } }
+
     func zeroed(_ name: Name, _ count: Int) -> UnsafeMutablePointer<Float> {
         let p = buffer(name, count)
         p.update(repeating: 0, count: count)
@@ -505,6 +509,34 @@ final class Workspace {
 }
 
 extension Seq2SeqModel {
+    /// Floats of the workspace after a training step on a [B, S] → [B, T] batch: every buffer
+    /// of `forwardBackward`, counted from the same shapes (a test holds the two together).
+    /// The B·T·S·A attention activations dominate for long sentences, the B·T·V logits for
+    /// short ones.
+    public static func trainingWorkspaceFloats(config: ModelConfig, batchSize b: Int, sourceLength s: Int,
+                                               targetLength t: Int) -> Int {
+        let e = config.embeddingSize, h = config.hiddenSize, c = 2 * h, a = config.attentionSize
+        let v = config.targetVocabularySize, n = t * b
+        var floats = 0
+        floats += s * b * e + 2 * n * e + 4 * b * h                       // dropout masks
+        floats += b * h + 3 * b * h + b * h                               // zero, gh, dropped
+        floats += s * b * (e + 2 * h + 2 * 3 * h + 2 * h + 2 * 4 * h + c + a) + b * c + b * h  // encoder
+        floats += n * (e + 2 * 3 * h + 2 * h + 2 * h + 2 * 4 * h + c + s + s * a) + b * a  // decoder
+        floats += 2 * n * e + n * v                                       // deep output, logits
+        floats += n * e + n * h + n * e + n * c + 2 * 3 * n * h + 2 * b * h + 2 * 3 * n * h + b * a + s  // decoder backward
+        floats += s * b * a + s * b * c + b * c + 2 * s * b * h + 3 * 3 * s * b * h + s * b * e  // encoder backward
+        return floats
+    }
+
+    /// Bytes a training run holds for the model: parameters, gradients and two Adam moments
+    /// (4 floats per parameter) plus the workspace of the batch shape.
+    public static func trainingMemoryBytes(config: ModelConfig, batchSize: Int, sourceLength: Int,
+                                           targetLength: Int) -> Int {
+        let parameterCount = Seq2SeqParameters.layout(for: config).reduce(0) { $0 + $1.shape.reduce(1, *) }
+        return 4 * (4 * parameterCount + trainingWorkspaceFloats(config: config, batchSize: batchSize,
+                                                                 sourceLength: sourceLength, targetLength: targetLength))
+    }
+
     /// Floating-point operations of one training step (forward + backward ≈ 3 × forward) on a
     /// full batch of B sentences, counting the matrix products and the attention's per-position
     /// work, 2 FLOPs per multiply-add. Elementwise gate arithmetic is left out (it is small).

@@ -36,6 +36,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var batching = BatchingOptions()
     /// Seed of initialization and dropout.
     public var seed: UInt64 = 1
+    /// BPE-dropout probability applied to each training batch as it is drawn (0: off).
+    public var bpeDropout: Float = 0
 
     public init() {}
 }
@@ -121,6 +123,8 @@ public final class Trainer {
     /// Validations since the best one (for early stopping).
     public private(set) var stalledValidations = 0
     private let validation: ValidationSet?
+    /// Re-segments training batches when `options.bpeDropout` > 0.
+    private let bpeDropout: BPEDropout?
     private let modelPath: String
     private let s2sVersion: String
     private lazy var inference: Seq2SeqInference? = try? Seq2SeqInference(config: stepper.model.config, parameters: stepper.model.parameters)
@@ -180,6 +184,8 @@ public final class Trainer {
         self.schedule = schedule
         self.progress = progress
         self.validation = validation
+        self.bpeDropout = options.bpeDropout > 0
+            ? BPEDropout(vocabulary: vocabulary, probability: options.bpeDropout, seed: options.seed) : nil
         self.modelPath = modelPath
         self.s2sVersion = s2sVersion
     }
@@ -206,8 +212,9 @@ public final class Trainer {
                 reason = stop
                 break
             }
-            let batch = iterator.next()
             let update = progress.updates + 1
+            var batch = iterator.next()
+            if let bpeDropout { batch = bpeDropout.resegment(batch, update: update) }
             stepper.optimizer.learningRate = schedule.rate(atUpdate: update)
             let result = try stepper.trainStep(batch: batch)
             progress.updates = update

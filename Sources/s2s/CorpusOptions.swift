@@ -49,7 +49,7 @@ struct CorpusTextOptions: ParsableArguments {
 /// How training batches are formed.
 struct BatchingArguments: ParsableArguments {
     @Option(name: .customLong("batch-tokens"), help: "Target tokens per batch, padding included.")
-    var batchTokens: Int = 3000
+    var batchTokens: Int = 2000
 
     @Option(name: .customLong("batch-size"), help: "Sentence pairs per batch (instead of --batch-tokens).")
     var batchSize: Int?

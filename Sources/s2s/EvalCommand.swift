@@ -144,7 +144,7 @@ struct Eval: ParsableCommand {
         let sourceLines = try LineReader(path: src ?? "-").readAllLines(invalidUTF8: .replace)
         let options = TranslatorOptions(search: SearchOptions(beamSize: beam, lengthPenalty: LengthPenalty(alpha: 0.6)),
                                         batchSize: beam == 1 ? 64 : 16)
-        let translator = Translator(decoder: loaded.decoders[0], options: options, encode: loaded.encode, decode: loaded.decode)
+        let translator = Translator(decoder: try loaded.makeDecoder(), options: options, encode: loaded.encode, decode: loaded.decode)
         return try translator.translate(sourceLines).map { rstrippedLikePython($0.hypotheses.first?.text ?? "") }
     }
 

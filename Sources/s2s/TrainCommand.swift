@@ -79,14 +79,17 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("dropout-output"), help: "Dropout before the output layer.")
     var outputDropout: Float = 0.2
 
+    @Option(name: .customLong("bpe-dropout"), help: "BPE-dropout: re-segment each training batch, skipping each merge with this probability (0: off; 0.1 is usual).")
+    var bpeDropout: Float = 0
+
     @Option(name: .customLong("emb"), help: "Embedding size E.")
     var embeddingSize = 256
 
     @Option(name: .customLong("hidden"), help: "GRU hidden size H (per encoder direction).")
-    var hiddenSize = 512
+    var hiddenSize = 256
 
     @Option(name: .customLong("attention"), help: "Attention layer size A.")
-    var attentionSize = 512
+    var attentionSize = 256
 
     @Flag(name: .customLong("tied-embeddings"), help: "Share the output layer with the target embeddings.")
     var tiedEmbeddings = false
@@ -112,7 +115,7 @@ struct TrainCommand: ParsableCommand {
         if let timeLimit, parseDuration(timeLimit) == nil { throw ValidationError("--time-limit '\(timeLimit)' is not a duration such as 30m, 1h30m or 90s") }
         if LearningRateSchedule.Decay(rawValue: decay) == nil { throw ValidationError("--lr-decay must be inverse-sqrt, plateau or constant") }
         if !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
-        for (name, value) in [("--dropout", dropout), ("--dropout-output", outputDropout), ("--label-smoothing", labelSmoothing)]
+        for (name, value) in [("--dropout", dropout), ("--dropout-output", outputDropout), ("--label-smoothing", labelSmoothing), ("--bpe-dropout", bpeDropout)]
         where !(value >= 0 && value < 1) { throw ValidationError("\(name) must be in [0, 1)") }
         for (name, value) in [("--emb", embeddingSize), ("--hidden", hiddenSize), ("--attention", attentionSize), ("--vocab-size", vocabularySize)]
         where value < 1 { throw ValidationError("\(name) must be positive") }
@@ -201,6 +204,7 @@ struct TrainCommand: ParsableCommand {
                                         maxUpdates: maxUpdates, patience: earlyStopping)
         options.batching = data.batching.options
         options.seed = data.batching.seed
+        options.bpeDropout = bpeDropout
 
         var corpus = corpus
         var validation: ValidationSet?
@@ -223,20 +227,13 @@ struct TrainCommand: ParsableCommand {
         }
 
         let trainer: Trainer
+        let config = resume ? try ModelFile(path: output, verifyTensors: false).metadata.config : modelConfig(vocabulary)
+        try checkMemory(config: config, corpus: corpus, options: options, progressLine: progressLine)
         if resume {
             trainer = try Trainer(resumingFrom: output, options: options, corpus: corpus, validation: validation,
                                   s2sVersion: S2SVersion.string)
             progressLine.note("s2s: resuming \(output) at update \(trainer.progress.updates), epoch \(trainer.progress.epoch)")
         } else {
-            var config = ModelConfig(sourceVocabularySize: vocabulary.size, targetVocabularySize: vocabulary.size)
-            config.embeddingSize = embeddingSize
-            config.hiddenSize = hiddenSize
-            config.attentionSize = attentionSize
-            config.embeddingDropout = dropout
-            config.stateDropout = dropout
-            config.outputDropout = outputDropout
-            config.labelSmoothing = labelSmoothing
-            config.tiedEmbeddings = tiedEmbeddings
             trainer = try Trainer(config: config, options: options, vocabulary: vocabulary, corpus: corpus,
                                   validation: validation, modelPath: output, s2sVersion: S2SVersion.string)
         }
@@ -279,6 +276,47 @@ struct TrainCommand: ParsableCommand {
             throw ExitCode(ExitStatus.interrupted)
         }
         if !quiet { printToStandardError(summary) }
+    }
+}
+
+extension TrainCommand {
+    /// The model the options describe.
+    fileprivate func modelConfig(_ vocabulary: SubwordVocabulary) -> ModelConfig {
+        var config = ModelConfig(sourceVocabularySize: vocabulary.size, targetVocabularySize: vocabulary.size)
+        config.embeddingSize = embeddingSize
+        config.hiddenSize = hiddenSize
+        config.attentionSize = attentionSize
+        config.embeddingDropout = dropout
+        config.stateDropout = dropout
+        config.outputDropout = outputDropout
+        config.labelSmoothing = labelSmoothing
+        config.tiedEmbeddings = tiedEmbeddings
+        return config
+    }
+
+    /// Pre-flight: the memory of the largest batch of the first epoch (parameters, gradients,
+    /// Adam moments and activations, `Seq2SeqModel.trainingMemoryBytes`) must fit in what the
+    /// machine has available, or training would be killed part-way. BPE-dropout lengthens
+    /// sentences, so their lengths are scaled by 1 + 2p for it.
+    fileprivate func checkMemory(config: ModelConfig, corpus: ParallelCorpus, options: TrainingOptions,
+                                 progressLine: ProgressLine) throws {
+        let growth = 1 + 2 * Double(options.bpeDropout)
+        func grown(_ length: Int) -> Int { Int((Double(length) * growth).rounded(.up)) }
+        var largest = (bytes: 0, shape: BatchShape(rows: 0, longestSource: 0, longestTarget: 0))
+        for shape in try BatchIterator(corpus: corpus, options: options.batching).epochBatchShapes() {
+            let bytes = Seq2SeqModel.trainingMemoryBytes(config: config, batchSize: shape.rows,
+                                                         sourceLength: grown(shape.longestSource),
+                                                         targetLength: grown(shape.longestTarget))
+            if bytes > largest.bytes { largest = (bytes, shape) }
+        }
+        let shape = largest.shape
+        let described = "\(shape.rows) × \(shape.longestSource) source × \(shape.longestTarget) target tokens"
+        if let available = AvailableMemory.bytes(), largest.bytes > available {
+            throw ValidationError("training needs about \(formatBytes(largest.bytes)) for its largest batch "
+                                  + "(\(described)) but only \(formatBytes(available)) is available: "
+                                  + "lower --batch-tokens, --max-length or the model size")
+        }
+        progressLine.note("s2s: about \(formatBytes(largest.bytes)) of memory for the model and its largest batch (\(described))")
     }
 }
 

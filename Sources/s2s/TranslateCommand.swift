@@ -58,7 +58,7 @@ struct TranslateCommand: ParsableCommand {
     @Option(name: .customLong("attention-plot"), help: "Write an SVG attention heatmap per line into this directory.")
     var attentionPlotDirectory: String?
 
-    @Option(name: .customLong("threads"), help: "BLAS threads.")
+    @Option(name: .customLong("threads"), help: "Threads: batches are decoded this many at a time, one thread each (a lone batch uses them all).")
     var threads = 2
 
     @Flag(name: .customLong("quiet"), help: "No progress or warnings on stderr.")
@@ -91,9 +91,9 @@ struct TranslateCommand: ParsableCommand {
             signal(SIGPIPE, SIG_IGN)
             BLAS.setThreads(threads)
             let model = try loadTranslationModels(paths: models)
-            let decoder: StepDecoder = model.decoders.count == 1
-                ? model.decoders[0] : try EnsembleDecoder(members: model.decoders)
-            let translator = Translator(decoder: decoder, options: translatorOptions,
+            // One worker per thread: consecutive batches decode side by side.
+            let translator = Translator(decoders: try (0..<threads).map { _ in try model.makeDecoder() },
+                                        options: translatorOptions,
                                         encode: model.encode, decode: model.decode)
             if let directory = attentionPlotDirectory {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

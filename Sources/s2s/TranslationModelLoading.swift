@@ -2,11 +2,12 @@ import S2SCheckpoint
 import S2SDecoding
 import S2SModel
 import S2SSubword
+import S2STensor
 
 /// Everything `s2s translate` needs from model files: the networks and the subword codecs.
 struct TranslationModel {
-    /// One decoder per `--model`, all sharing the target vocabulary.
-    var decoders: [StepDecoder]
+    /// One network per `--model`, all sharing the target vocabulary.
+    var networks: [(config: ModelConfig, parameters: ParameterStore)]
     /// Source text → source pieces, without `</s>` (the Translator appends it).
     var encode: (String) -> [Int32]
     /// Target pieces (no `</s>`) → detokenized text.
@@ -15,6 +16,13 @@ struct TranslationModel {
     var sourcePieceStrings: ([Int32]) -> [String]
     /// Target piece ids → their strings (attention plot labels).
     var targetPieceStrings: ([Int32]) -> [String]
+
+    /// A decoder over the networks (an ensemble when there are several). Each call makes a new
+    /// one with its own state, sharing the parameters, so parallel workers each get their own.
+    func makeDecoder() throws -> StepDecoder {
+        let members: [StepDecoder] = try networks.map { try Seq2SeqInference(config: $0.config, parameters: $0.parameters) }
+        return members.count == 1 ? members[0] : try EnsembleDecoder(members: members)
+    }
 }
 
 /// A model file whose vocabulary differs from the first model's, in an ensemble.
@@ -27,7 +35,7 @@ struct EnsembleVocabularyMismatch: Error, CustomStringConvertible {
 /// Loads the model files given to `translate` (several for an ensemble; all must share the
 /// first one's vocabulary, which encodes and decodes).
 func loadTranslationModels(paths: [String]) throws -> TranslationModel {
-    var decoders: [StepDecoder] = []
+    var networks: [(config: ModelConfig, parameters: ParameterStore)] = []
     var vocabulary: SubwordVocabulary?
     var firstFingerprint = ""
     for path in paths {
@@ -38,11 +46,12 @@ func loadTranslationModels(paths: [String]) throws -> TranslationModel {
         } else if checkpoint.vocabulary.fingerprint != firstFingerprint {
             throw EnsembleVocabularyMismatch(path: path, firstPath: paths[0])
         }
-        decoders.append(try Seq2SeqInference(config: checkpoint.config, parameters: checkpoint.parameters))
+        _ = try Seq2SeqInference(config: checkpoint.config, parameters: checkpoint.parameters)  // checks the shapes
+        networks.append((checkpoint.config, checkpoint.parameters))
     }
     guard let vocabulary else { throw EnsembleVocabularyMismatch(path: "", firstPath: "") }
     return TranslationModel(
-        decoders: decoders,
+        networks: networks,
         encode: { vocabulary.encode($0) },
         decode: { vocabulary.decode($0) },
         sourcePieceStrings: { $0.map { vocabulary.piece(for: $0) } },

@@ -32,6 +32,10 @@ final class TrainCommandTests: XCTestCase {
             (["train", "--data", work + "/c.s2sd", "-o", work + "/m.s2s"], "-v"),
             (["train", work + "/train.en", work + "/short.fr", "-o", work + "/m.s2s"] + Self.tinyModel, "short.fr"),
             (["train", work + "/train.en", work + "/train.fr", "-o", work + "/m.s2s", "--resume"], "does not exist"),
+            (["train", work + "/train.en", work + "/train.fr", "-o", work + "/m.s2s", "--bpe-dropout", "1.5"], "--bpe-dropout"),
+            // About 2.4 TB of parameters and moments: more than any machine has, refused before allocating.
+            (["train", work + "/train.en", work + "/train.fr", "-o", work + "/m.s2s", "--vocab-size", "300",
+              "--emb", "8", "--hidden", "100000", "--attention", "100000", "--quiet"], "lower --batch-tokens"),
         ]
         for (arguments, mention) in cases {
             let result = try runS2S(arguments)
@@ -45,7 +49,8 @@ final class TrainCommandTests: XCTestCase {
         let model = work + "/m.s2s"
         let trained = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--max-updates", "6",
                                   "--valid-src", work + "/valid.en", "--valid-tgt", work + "/valid.fr",
-                                  "--valid-frequency", "3", "--log", work + "/run.jsonl"] + Self.tinyModel)
+                                  "--valid-frequency", "3", "--log", work + "/run.jsonl", "--bpe-dropout", "0.1"]
+                                 + Self.tinyModel)
         XCTAssertEqual(trained.status, 0, trained.stderr)
         for file in ["m.s2s", "m.s2s.state", "m.best.s2s", "run.jsonl"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/" + file), file)

@@ -87,6 +87,29 @@ final class TranslatorTests: XCTestCase {
         }
     }
 
+    /// Several workers (copies of one real network sharing its parameters) decoding batches
+    /// side by side give exactly the output of one worker, and BLAS gets its threads back.
+    func testParallelWorkersEqualOneWorker() throws {
+        var config = ModelConfig(sourceVocabularySize: Self.vocabularySize, targetVocabularySize: Self.vocabularySize)
+        config.embeddingSize = 8
+        config.hiddenSize = 12
+        config.attentionSize = 10
+        let parameters = try Seq2SeqModel(config: config, seed: 3).parameters
+        let inputs = (0..<40).map { lines[$0 % lines.count] + " extra words \($0 % 7)" }
+        BLAS.setThreads(2)
+        for beam in [1, 4] {
+            let options = TranslatorOptions(search: SearchOptions(beamSize: beam, nBest: beam), batchSize: 3, sortWindowBatches: 4)
+            func translator(workers: Int) throws -> Translator {
+                Translator(decoders: try (0..<workers).map { _ in try Seq2SeqInference(config: config, parameters: parameters) },
+                           options: options, encode: Self.encode, decode: Self.decode)
+            }
+            let alone = try translator(workers: 1).translate(inputs)
+            let together = try translator(workers: 3).translate(inputs)
+            XCTAssertEqual(alone, together, "beam \(beam)")
+            XCTAssertEqual(BLAS.threads, 2)
+        }
+    }
+
     /// Streaming: nothing comes out before a window fills or `flush`; then every queued line
     /// comes out, in order.
     func testStreamingEmitsOnFlushInOrder() throws {

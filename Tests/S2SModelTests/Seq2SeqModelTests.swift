@@ -107,6 +107,26 @@ final class Seq2SeqModelTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-3)
     }
 
+    /// The memory estimate the trainer checks before its first update counts exactly the
+    /// floats a training step reserves, for a few shapes (tied and untied, dropout on and off).
+    func testTrainingWorkspaceEstimateMatchesWhatAStepReserves() throws {
+        for (tied, dropout, lengths) in [(false, Float(0), ([17, 9, 20], [18, 25, 4])), (true, 0.2, ([30, 16], [16, 19]))] {
+            var config = GradientCheck.tinyConfig()
+            config.tiedEmbeddings = tied
+            config.hiddenSize = 8  // buffers are at least 16 floats: keep every B·H, B·A at 16 or more
+            config.attentionSize = 8
+            config.embeddingDropout = dropout
+            config.stateDropout = dropout
+            config.outputDropout = dropout
+            let model = try Seq2SeqModel(config: config, seed: 1)
+            let batch = GradientCheck.batch(sourceLengths: lengths.0, targetLengths: lengths.1, config: config, seed: 2)
+            _ = try model.forwardBackward(batch: batch, training: true)
+            let estimate = Seq2SeqModel.trainingWorkspaceFloats(config: config, batchSize: lengths.0.count,
+                                                                sourceLength: lengths.0.max()!, targetLength: lengths.1.max()!)
+            XCTAssertEqual(estimate, model.work.reservedFloats, "tied \(tied), dropout \(dropout)")
+        }
+    }
+
     /// Rows split across threads (GRU gates, attention, loss) give the same loss and gradients
     /// as one thread, on a batch large enough to be split.
     func testThreadedKernelsMatchSingleThreaded() throws {

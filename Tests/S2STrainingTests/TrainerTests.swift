@@ -64,8 +64,9 @@ final class TrainerTests: XCTestCase {
         return Setup(vocabulary: vocabulary, corpus: corpus, validation: validation, config: config)
     }
 
-    private func options(maxUpdates: Int) -> TrainingOptions {
+    private func options(maxUpdates: Int, bpeDropout: Float = 0) -> TrainingOptions {
         var options = TrainingOptions()
+        options.bpeDropout = bpeDropout
         options.learningRate = 3e-3
         options.warmupUpdates = 10
         options.validFrequency = 1000
@@ -94,20 +95,21 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/model.best.s2s"))
     }
 
-    /// N updates straight equal N/2, save, load, N/2 — bit for bit (one BLAS thread).
+    /// N updates straight equal N/2, save, load, N/2 — bit for bit (one BLAS thread), with
+    /// dropout and BPE-dropout drawing random numbers all along.
     func testResumeIsBitIdentical() throws {
         BLAS.setThreads(1)
         let setup = try makeSetup()
         var config = setup.config
         config.embeddingDropout = 0.2  // dropout draws must resume exactly too
-        let straight = try Trainer(config: config, options: options(maxUpdates: 16), vocabulary: setup.vocabulary,
+        let straight = try Trainer(config: config, options: options(maxUpdates: 16, bpeDropout: 0.1), vocabulary: setup.vocabulary,
                                    corpus: setup.corpus, validation: nil, modelPath: directory + "/straight.s2s", s2sVersion: "test")
         _ = try straight.run(shouldStop: { false }, onEvent: { _ in })
 
-        let firstHalf = try Trainer(config: config, options: options(maxUpdates: 8), vocabulary: setup.vocabulary,
+        let firstHalf = try Trainer(config: config, options: options(maxUpdates: 8, bpeDropout: 0.1), vocabulary: setup.vocabulary,
                                     corpus: setup.corpus, validation: nil, modelPath: directory + "/halves.s2s", s2sVersion: "test")
         _ = try firstHalf.run(shouldStop: { false }, onEvent: { _ in })
-        let secondHalf = try Trainer(resumingFrom: directory + "/halves.s2s", options: options(maxUpdates: 16),
+        let secondHalf = try Trainer(resumingFrom: directory + "/halves.s2s", options: options(maxUpdates: 16, bpeDropout: 0.1),
                                      corpus: setup.corpus, validation: nil, s2sVersion: "test")
         XCTAssertEqual(secondHalf.progress.updates, 8)
         _ = try secondHalf.run(shouldStop: { false }, onEvent: { _ in })
@@ -116,6 +118,12 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(Array(straight.stepper.model.parameters.values) == Array(secondHalf.stepper.model.parameters.values),
                       "parameters differ after resuming")
         XCTAssertTrue(Array(straight.stepper.optimizer.secondMoment.values) == Array(secondHalf.stepper.optimizer.secondMoment.values))
+
+        // BPE-dropout really changed the updates: the same run without it ends elsewhere.
+        let plain = try Trainer(config: config, options: options(maxUpdates: 16), vocabulary: setup.vocabulary,
+                                corpus: setup.corpus, validation: nil, modelPath: directory + "/plain.s2s", s2sVersion: "test")
+        _ = try plain.run(shouldStop: { false }, onEvent: { _ in })
+        XCTAssertFalse(Array(straight.stepper.model.parameters.values) == Array(plain.stepper.model.parameters.values))
     }
 
     func testStopRequestSavesALoadableCheckpoint() throws {

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Quality per minute (issue #6): train s2s with its defaults for QUALITY_TIME (default 30m) on
+# Multi30k En→Fr, then OpenNMT-py (pip) with the same architecture family, the same subwords, the
+# same batch size, learning-rate schedule and time, one after the other on the same machine; both
+# translate test_2016_flickr with beam 5 and are scored with sacreBLEU-exact detokenized BLEU.
+# Usage: scripts/bench-quality.sh S2S_BIN CORPUS WORK      (QUALITY_ONLY="s2s" or "opennmt")
+# Takes 2 × QUALITY_TIME plus a few minutes, so it is not in `make bench`'s default sections:
+#   BENCH_ONLY=quality make bench
+set -euo pipefail
+s2s="$1"; corpus="$2"; work="$3"
+python="${PYTHON:-python3}"
+limit="${QUALITY_TIME:-30m}"
+only="${QUALITY_ONLY:-s2s opennmt}"
+mkdir -p "$work"
+seconds=$(awk -v t="$limit" 'BEGIN { n = 0; s = 0
+  while (match(t, /^[0-9]+[hms]/)) { v = substr(t, 1, RLENGTH - 1); u = substr(t, RLENGTH, 1)
+    s += v * (u == "h" ? 3600 : u == "m" ? 60 : 1); t = substr(t, RLENGTH + 1) } print s }')
+
+# One joint BPE vocabulary for both systems, so they see the same subword units.
+[ -f "$work/vocab.s2sv" ] || "$s2s" vocab "$corpus/train.en" "$corpus/train.fr" -o "$work/vocab.s2sv" --size 8000 --quiet
+
+if [[ " $only " == *" s2s "* ]]; then
+  echo "== s2s train (defaults, --time-limit $limit)"
+  rm -f "$work"/s2s-model*
+  start=$(date +%s)
+  "$s2s" train "$corpus/train.en" "$corpus/train.fr" -v "$work/vocab.s2sv" -o "$work/s2s-model.s2s" \
+    --valid-src "$corpus/val.en" --valid-tgt "$corpus/val.fr" --time-limit "$limit" \
+    --log "$work/s2s-train.jsonl" 2> "$work/s2s-train.err"
+  echo "s2s_train_wall_s=$(( $(date +%s) - start ))"
+  grep -E 'validation|stopped|finished' "$work/s2s-train.err" | tail -4 || true
+  model="$work/s2s-model.best.s2s"; [ -f "$model" ] || model="$work/s2s-model.s2s"
+  "$s2s" translate -m "$model" --beam 5 --quiet < "$corpus/test_2016_flickr.en" > "$work/s2s-test.hyp.fr"
+  echo "s2s_bleu: $("$s2s" eval --bleu -r "$corpus/test_2016_flickr.fr" "$work/s2s-test.hyp.fr")"
+fi
+
+if [[ " $only " == *" opennmt "* ]]; then
+  # OpenNMT-py 3.5.1 pins torch < 2.3 but runs on newer CPU torch; install it without its pins,
+  # with the modules it imports at start-up.
+  if ! "$python" -c "import onmt.bin.train" 2>/dev/null; then
+    "$python" -m pip install -q --no-deps OpenNMT-py==3.5.1
+    "$python" -m pip install -q configargparse pyyaml six pyonmttok spacy pyahocorasick rapidfuzz fasttext
+  fi
+  bin="$(dirname "$python")"
+  onmt="$work/opennmt"; rm -rf "$onmt"; mkdir -p "$onmt"
+  for split in train val test_2016_flickr; do
+    for lang in en fr; do
+      "$s2s" encode -v "$work/vocab.s2sv" "$corpus/$split.$lang" > "$onmt/$split.$lang.sp"
+    done
+  done
+  # Same family as s2s's defaults: bidirectional GRU encoder (OpenNMT-py splits hidden_size
+  # over the two directions, so 512 = 2 × 256 as in s2s), GRU decoder with additive ("mlp")
+  # attention, E 256, 1 layer each, Adam, linear warmup 200 then inverse square root to a peak
+  # of 1e-3 (noam: lr × hidden^-0.5 × warmup^-0.5 = 1e-3), clipping 1, label smoothing 0.1,
+  # dropout 0.1, 2000-token batches, validation every 500 updates, 2 threads (torch's default).
+  # OpenNMT-py's decoder is 512 wide (s2s: 256) and feeds attention back as input (Luong-style).
+  cat > "$onmt/config.yaml" <<EOF
+save_data: $onmt/run
+src_vocab: $onmt/vocab.src
+tgt_vocab: $onmt/vocab.tgt
+overwrite: true
+data:
+  corpus_1:
+    path_src: $onmt/train.en.sp
+    path_tgt: $onmt/train.fr.sp
+  valid:
+    path_src: $onmt/val.en.sp
+    path_tgt: $onmt/val.fr.sp
+src_vocab_size: 10000
+tgt_vocab_size: 10000
+src_seq_length: 100
+tgt_seq_length: 100
+encoder_type: brnn
+decoder_type: rnn
+rnn_type: GRU
+enc_layers: 1
+dec_layers: 1
+word_vec_size: 256
+hidden_size: 512
+global_attention: mlp
+input_feed: 1
+optim: adam
+learning_rate: $(awk 'BEGIN { printf "%.6f", 1e-3 * sqrt(512 * 200) }')
+decay_method: noam
+warmup_steps: 200
+max_grad_norm: 1.0
+label_smoothing: 0.1
+dropout: [0.1]
+batch_type: tokens
+batch_size: 2000
+valid_steps: 500
+save_model: $onmt/model
+save_checkpoint_steps: 250
+keep_checkpoint: 40
+train_steps: 1000000
+report_every: 50
+seed: 1
+world_size: 1
+num_workers: 0
+EOF
+  "$bin/onmt_build_vocab" -config "$onmt/config.yaml" -n_sample -1 > "$onmt/build_vocab.log" 2>&1
+  echo "== OpenNMT-py train (stopped after $limit; the last checkpoint saved within the limit counts)"
+  start=$(date +%s)
+  timeout -s INT "$seconds" "$bin/onmt_train" -config "$onmt/config.yaml" > "$onmt/train.log" 2>&1 || true
+  # Newest checkpoint whose file was written within the time limit.
+  best=""
+  for checkpoint in $(ls -tr "$onmt"/model_step_*.pt 2>/dev/null); do
+    written=$(stat -c %Y "$checkpoint")
+    [ $(( written - start )) -le "$seconds" ] && best="$checkpoint"
+  done
+  [ -n "$best" ] || { echo "opennmt: no checkpoint within $limit" >&2; exit 1; }
+  echo "opennmt_checkpoint=$(basename "$best") written $(( $(stat -c %Y "$best") - start ))s after start"
+  grep -E 'Validation (perplexity|accuracy)' "$onmt/train.log" | tail -2 || true
+  "$bin/onmt_translate" -model "$best" -src "$onmt/test_2016_flickr.en.sp" -output "$onmt/test.hyp.sp" \
+    -beam_size 5 -batch_size 64 -max_length 100 > "$onmt/translate.log" 2>&1
+  "$s2s" decode -v "$work/vocab.s2sv" < "$onmt/test.hyp.sp" > "$work/opennmt-test.hyp.fr"
+  echo "opennmt_bleu: $("$s2s" eval --bleu -r "$corpus/test_2016_flickr.fr" "$work/opennmt-test.hyp.fr")"
+fi
