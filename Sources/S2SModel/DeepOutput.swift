@@ -108,20 +108,30 @@ func outputProjectionBackward(dT: UnsafeMutablePointer<Float>, dMatrix: UnsafeMu
     }
 }
 
+/// The two sums `labelSmoothedCrossEntropy` returns over the weighted rows.
+struct CrossEntropySums {
+    /// Σ_r w_r·loss_r, the label-smoothed loss being minimised.
+    var smoothed: Double
+    /// Σ_r w_r·(−log p_r[y_r]), the plain cross-entropy that validation reports (comparable
+    /// with other toolkits' perplexities whatever ε is).
+    var negativeLogLikelihood: Double
+}
+
 /// Label-smoothed cross-entropy fused with its gradient, stable by the max-shift.
 ///
 /// loss_r = (1 − ε)(−log p_r[y_r]) + ε·mean_v(−log p_r[v]) for rows with weight 1.
 /// In place, logits: [N, V] become ∂(scale·Σ_r w_r·loss_r)/∂logits (0 for weight-0 rows) when
-/// `gradient` is true (otherwise they are left as scratch). Returns Σ_r w_r·loss_r.
+/// `gradient` is true (otherwise they are left as scratch).
 func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>,
                                weights: UnsafePointer<Float>, smoothing: Float, scale: Float, gradient: Bool,
-                               rows: Int, vocabularySize: Int) -> Double {
+                               rows: Int, vocabularySize: Int) -> CrossEntropySums {
     let v = vocabularySize
     // Per-chunk partial sums, added in chunk order so the total does not depend on timing.
-    var partials = [Double](repeating: 0, count: rowChunkCount(rows: rows))
+    var partials = [CrossEntropySums](repeating: CrossEntropySums(smoothed: 0, negativeLogLikelihood: 0),
+                                      count: rowChunkCount(rows: rows))
     partials.withUnsafeMutableBufferPointer { partialTotals in
         forEachRowChunk(rows: rows) { chunkIndex, chunk in
-            var total: Double = 0
+            var total: Double = 0, totalNLL: Double = 0
             for r in chunk {
                 let row = logits + r * v
                 guard weights[r] != 0 else {
@@ -161,6 +171,7 @@ func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: Uns
                 let smoothTerm = logNormalizer - Double(logitLanes.sum()) / Double(v)
                 let eps = Double(smoothing)
                 total += Double(weights[r]) * ((1 - eps) * nll + eps * smoothTerm)
+                totalNLL += Double(weights[r]) * nll
                 if gradient {
                     // Pass 3: ∂loss/∂logit_v = p_v − (1 − ε)·[v = y] − ε/V, scaled.
                     let factor = weights[r] * scale
@@ -175,11 +186,13 @@ func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: Uns
                     row[target] -= factor * (1 - smoothing)
                 }
             }
-            partialTotals[chunkIndex] = total
+            partialTotals[chunkIndex] = CrossEntropySums(smoothed: total, negativeLogLikelihood: totalNLL)
         }
     }
-    let total = partials.reduce(0, +)
-    return total
+    return partials.reduce(into: CrossEntropySums(smoothed: 0, negativeLogLikelihood: 0)) { sums, chunk in
+        sums.smoothed += chunk.smoothed
+        sums.negativeLogLikelihood += chunk.negativeLogLikelihood
+    }
 }
 
 /// Row-wise log-softmax: logits: [N, V] → output: [N, V] (may alias).

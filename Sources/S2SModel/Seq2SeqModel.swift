@@ -4,6 +4,8 @@ import S2STensor
 public struct BatchLoss: Equatable, Sendable {
     /// Σ over real target tokens of the label-smoothed loss.
     public var totalLoss: Double
+    /// Σ over real target tokens of −log p(y): the plain cross-entropy, without label smoothing.
+    public var negativeLogLikelihood: Double
     /// Real target tokens in the batch (the divisor of the mean).
     public var targetTokens: Int
     /// totalLoss / targetTokens: the quantity whose gradient `forwardBackward` accumulates.
@@ -176,14 +178,15 @@ public final class Seq2SeqModel {
         outputProjectionForward(logits: logits, t: deepDropped, output: output, rows: n, embeddingSize: e,
                                 vocabularySize: v)
         let tokens = batch.target.tokenCount
-        let total = w.targetIds.withUnsafeBufferPointer { targets in
+        let sums = w.targetIds.withUnsafeBufferPointer { targets in
             w.targetWeights.withUnsafeBufferPointer { weights in
                 labelSmoothedCrossEntropy(logits: logits, targets: targets.baseAddress!, weights: weights.baseAddress!,
                                           smoothing: config.labelSmoothing, scale: 1 / Float(tokens),
                                           gradient: backward, rows: n, vocabularySize: v)
             }
         }
-        let loss = BatchLoss(totalLoss: total, targetTokens: tokens)
+        let loss = BatchLoss(totalLoss: sums.smoothed, negativeLogLikelihood: sums.negativeLogLikelihood,
+                             targetTokens: tokens)
         guard backward else { return loss }
 
         // ================= Backward, in exact reverse order =================

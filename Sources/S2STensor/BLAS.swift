@@ -18,14 +18,20 @@ public enum BLAS {
     /// OPENBLAS_CORETYPE (e.g. SkylakeX or Haswell) before starting the process.
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
-    /// The OPENBLAS_CORETYPE to start the process with when OpenBLAS fell back to its generic
-    /// kernels on a CPU that has AVX2 and FMA (OpenBLAS 0.3.21 does not know AMD Zen 4, for
-    /// example), or nil when its own choice stands. Haswell's kernels need only AVX2/FMA, and
-    /// measured as fast as its AVX-512 ones on Zen 4 (../shared/PLATFORM-NOTES.md).
-    public static func recommendedCoreType(cpuFlags: Set<Substring>) -> String? {
+    /// The OPENBLAS_CORETYPE to start the process with when OpenBLAS (`currentCore`) fell back to
+    /// its generic kernels on a CPU it does not know but that has AVX2 and FMA (OpenBLAS 0.3.21
+    /// knows neither AMD Zen 4 nor Intel Sapphire/Emerald Rapids), or nil when its own choice
+    /// stands. Measured (BENCHMARKS.md, "BLAS kernels"): on Intel CPUs with AVX-512 the SkylakeX
+    /// kernels run sgemm 1.75× faster than Haswell's and a training step 1.36× faster; on Zen 4,
+    /// which splits 512-bit operations in two, Haswell's AVX2 kernels were as fast or faster
+    /// (../shared/PLATFORM-NOTES.md).
+    public static func recommendedCoreType(currentCore: String, vendor: String, cpuFlags: Set<Substring>) -> String? {
         let generic: Set<String> = ["prescott", "core2", "katmai", "coppermine", "northwood", "banias", "atom", "nano"]
-        guard generic.contains(coreName.lowercased()) else { return nil }
-        return cpuFlags.contains("avx2") && cpuFlags.contains("fma") ? "Haswell" : nil
+        guard generic.contains(currentCore.lowercased()),
+              cpuFlags.contains("avx2"), cpuFlags.contains("fma") else { return nil }
+        let avx512: [Substring] = ["avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"]
+        if vendor == "GenuineIntel", avx512.allSatisfy(cpuFlags.contains) { return "SkylakeX" }
+        return "Haswell"
     }
 
     /// C ← α·op(A)·op(B) + β·C.

@@ -288,7 +288,7 @@ public final class Trainer {
         var total = 0.0, tokens = 0
         for batch in validation.batches {
             let loss = try stepper.model.evaluate(batch: batch)
-            total += loss.totalLoss
+            total += loss.negativeLogLikelihood
             tokens += loss.targetTokens
         }
         let crossEntropy = total / Double(max(tokens, 1))

@@ -86,10 +86,10 @@ struct TrainCommand: ParsableCommand {
     var embeddingSize = 256
 
     @Option(name: .customLong("hidden"), help: "GRU hidden size H (per encoder direction).")
-    var hiddenSize = 256
+    var hiddenSize = 512
 
     @Option(name: .customLong("attention"), help: "Attention layer size A.")
-    var attentionSize = 256
+    var attentionSize = 512
 
     @Flag(name: .customLong("tied-embeddings"), help: "Share the output layer with the target embeddings.")
     var tiedEmbeddings = false

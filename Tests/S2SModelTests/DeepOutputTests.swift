@@ -35,19 +35,25 @@ final class DeepOutputTests: XCTestCase {
             for i in 0..<(n * v) { logitsBeforeLoss[i] = logits.pointer[i] }
             return labelSmoothedCrossEntropy(logits: logits.pointer, targets: targets, weights: weights,
                                              smoothing: smoothing, scale: 1, gradient: gradient, rows: n,
-                                             vocabularySize: v)
+                                             vocabularySize: v).smoothed
         }
         // The loss against the formula in Double.
         let loss = forward(gradient: false)
-        var expected = 0.0
+        let plain = labelSmoothedCrossEntropy(logits: logits.pointer, targets: targets, weights: weights,
+                                              smoothing: smoothing, scale: 1, gradient: false, rows: n,
+                                              vocabularySize: v).negativeLogLikelihood
+        var expected = 0.0, expectedPlain = 0.0
         for r in 0..<n where weights[r] == 1 {
             let row = (0..<v).map { Double(logitsBeforeLoss[r * v + $0]) }
             let logZ = log(row.map { exp($0) }.reduce(0, +))
             let nll = logZ - row[Int(targets[r])]
             let uniform = row.map { logZ - $0 }.reduce(0, +) / Double(v)
             expected += (1 - Double(smoothing)) * nll + Double(smoothing) * uniform
+            expectedPlain += nll
         }
         XCTAssertEqual(loss, expected, accuracy: 1e-5 * expected)
+        XCTAssertEqual(plain, expectedPlain, accuracy: 1e-5 * expectedPlain)
+        XCTAssertNotEqual(plain, loss, accuracy: 1e-3 * expected, "ε > 0 must make the two sums differ")
 
         _ = forward(gradient: true)
         let gradients = ParameterStore(sameLayoutAs: store)
@@ -78,7 +84,7 @@ final class DeepOutputTests: XCTestCase {
     func testLossIsStableForLargeLogits() {
         var logits: [Float] = [1000, -1000, 500, 0]
         let loss = labelSmoothedCrossEntropy(logits: &logits, targets: [0], weights: [1], smoothing: 0.1, scale: 1,
-                                             gradient: true, rows: 1, vocabularySize: 4)
+                                             gradient: true, rows: 1, vocabularySize: 4).smoothed
         XCTAssertTrue(loss.isFinite)
         XCTAssertTrue(logits.allSatisfy(\.isFinite))
         XCTAssertEqual(logits.reduce(0, +), 0, accuracy: 1e-5)

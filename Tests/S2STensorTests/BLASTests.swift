@@ -42,6 +42,21 @@ final class BLASTests: XCTestCase {
         }
     }
 
+    /// The kernel choice for CPUs OpenBLAS 0.3.21 does not know: AVX-512 kernels on Intel,
+    /// AVX2 ones on AMD (Zen 4 splits 512-bit work), nothing without AVX2 + FMA, and never
+    /// overriding a core OpenBLAS recognised itself.
+    func testRecommendedCoreType() {
+        let avx2: Set<Substring> = ["sse4_2", "avx", "avx2", "fma"]
+        let avx512 = avx2.union(["avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"])
+        XCTAssertEqual(BLAS.recommendedCoreType(currentCore: "Prescott", vendor: "GenuineIntel", cpuFlags: avx512), "SkylakeX")
+        XCTAssertEqual(BLAS.recommendedCoreType(currentCore: "Prescott", vendor: "AuthenticAMD", cpuFlags: avx512), "Haswell")
+        XCTAssertEqual(BLAS.recommendedCoreType(currentCore: "Prescott", vendor: "GenuineIntel", cpuFlags: avx2), "Haswell")
+        XCTAssertEqual(BLAS.recommendedCoreType(currentCore: "Prescott", vendor: "GenuineIntel",
+                                                cpuFlags: avx512.subtracting(["avx512bw"])), "Haswell")
+        XCTAssertNil(BLAS.recommendedCoreType(currentCore: "Prescott", vendor: "GenuineIntel", cpuFlags: ["sse4_2", "avx"]))
+        XCTAssertNil(BLAS.recommendedCoreType(currentCore: "Cooperlake", vendor: "GenuineIntel", cpuFlags: avx512))
+    }
+
     func testRNGIsDeterministicAndResumable() {
         var a = SeededRNG(seed: 42)
         for _ in 0..<10 { _ = a.next() }
