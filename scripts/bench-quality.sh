@@ -47,12 +47,13 @@ if [[ " $only " == *" opennmt "* ]]; then
       "$s2s" encode -v "$work/vocab.s2sv" "$corpus/$split.$lang" > "$onmt/$split.$lang.sp"
     done
   done
-  # Same family as s2s's defaults: bidirectional GRU encoder (OpenNMT-py splits hidden_size
-  # over the two directions, so 512 = 2 × 256 as in s2s), GRU decoder with additive ("mlp")
-  # attention, E 256, 1 layer each, Adam, linear warmup 200 then inverse square root to a peak
-  # of 1e-3 (noam: lr × hidden^-0.5 × warmup^-0.5 = 1e-3), clipping 1, label smoothing 0.1,
-  # dropout 0.1, 2000-token batches, validation every 500 updates, 2 threads (torch's default).
-  # OpenNMT-py's decoder is 512 wide (s2s: 256) and feeds attention back as input (Luong-style).
+  # Same family and size as s2s's defaults: bidirectional GRU encoder (OpenNMT-py splits
+  # hidden_size over the two directions, 2 × 256; s2s has 2 × 512, as Nematus), GRU decoder 512
+  # wide with additive ("mlp") attention, E 256, 1 layer each, Adam, linear warmup 200 then
+  # inverse square root from a peak of 1e-3 (noam: lr × hidden^-0.5 × warmup^-0.5 = 1e-3),
+  # clipping 1, label smoothing 0.1, dropout 0.1, 2000-token batches, validation every 500
+  # updates, 2 threads (torch's default). OpenNMT-py's decoder feeds attention back as input
+  # (Luong-style) where s2s's is a conditional GRU.
   cat > "$onmt/config.yaml" <<EOF
 save_data: $onmt/run
 src_vocab: $onmt/vocab.src
