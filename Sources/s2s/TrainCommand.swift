@@ -64,8 +64,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("warmup"), help: "Updates of linear learning-rate warmup.")
     var warmup = 200
 
-    @Option(name: .customLong("lr-decay"), help: "inverse-sqrt, plateau or constant.")
-    var decay: String = "inverse-sqrt"
+    @Option(name: .customLong("lr-decay"), help: "plateau (halve after 2 validations without improvement), inverse-sqrt or constant.")
+    var decay: String = "plateau"
 
     @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this (0: off).")
     var clipNorm: Float = 1
