@@ -30,7 +30,12 @@ Before writing, the script checks its own implementation independently:
 6. torch.autograd.gradcheck (central differences) agrees with autograd for every parameter;
 7. the same model run in float32 stays within 2e-5 of the float64 loss and gradients (error
    measured per tensor as max |difference| / max |reference|), so the fixture is well-conditioned
-   enough for a Float implementation to meet the 1e-4 bound.
+   enough for a Float implementation to meet the 1e-4 bound;
+8. (layernorm case) its hand-written layer normalization equals F.layer_norm; checks 1 and 2
+   compare plain GRUs and are skipped there.
+
+Cases: untied, tied, and layernorm (untied, layerNormalization: every GRU's x·W and h·U
+normalized over 3H, shifted by b and c, scaled by the gains W.gain and U.gain).
 """
 
 import argparse
@@ -76,18 +81,22 @@ def parameter_shapes(config):
     Vs, Vt = config["sourceVocabularySize"], config["targetVocabularySize"]
     E, H, A = config["embeddingSize"], config["hiddenSize"], config["attentionSize"]
     C = 2 * H
+
+    def gru_shapes(prefix, inputs):
+        shapes = [(f"{prefix}.W", [inputs, 3 * H]), (f"{prefix}.b", [3 * H]),
+                  (f"{prefix}.U", [H, 3 * H]), (f"{prefix}.c", [3 * H])]
+        if config["layerNormalization"]:
+            shapes += [(f"{prefix}.W.gain", [3 * H]), (f"{prefix}.U.gain", [3 * H])]
+        return shapes
+
     shapes = [("source.embedding", [Vs, E]), ("target.embedding", [Vt, E])]
-    for direction in ("forward", "backward"):
-        shapes += [(f"encoder.{direction}.W", [E, 3 * H]), (f"encoder.{direction}.b", [3 * H]),
-                   (f"encoder.{direction}.U", [H, 3 * H]), (f"encoder.{direction}.c", [3 * H])]
-    shapes += [("decoder.init.W", [C, H]), ("decoder.init.b", [H]),
-               ("decoder.gru1.W", [E, 3 * H]), ("decoder.gru1.b", [3 * H]),
-               ("decoder.gru1.U", [H, 3 * H]), ("decoder.gru1.c", [3 * H]),
-               ("attention.Wq", [H, A]), ("attention.bq", [A]),
-               ("attention.Uk", [C, A]), ("attention.v", [A]),
-               ("decoder.gru2.W", [C, 3 * H]), ("decoder.gru2.b", [3 * H]),
-               ("decoder.gru2.U", [H, 3 * H]), ("decoder.gru2.c", [3 * H]),
-               ("output.Ws", [H, E]), ("output.Wy", [E, E]), ("output.Wc", [C, E]),
+    shapes += gru_shapes("encoder.forward", E) + gru_shapes("encoder.backward", E)
+    shapes += [("decoder.init.W", [C, H]), ("decoder.init.b", [H])]
+    shapes += gru_shapes("decoder.gru1", E)
+    shapes += [("attention.Wq", [H, A]), ("attention.bq", [A]),
+               ("attention.Uk", [C, A]), ("attention.v", [A])]
+    shapes += gru_shapes("decoder.gru2", C)
+    shapes += [("output.Ws", [H, E]), ("output.Wy", [E, E]), ("output.Wc", [C, E]),
                ("output.b", [E])]
     if not config["tiedEmbeddings"]:
         shapes.append(("output.Wo", [E, Vt]))
@@ -96,11 +105,14 @@ def parameter_shapes(config):
 
 
 def make_parameters(config, seed):
-    """Uniform ±1 parameters, rounded to float32 values, held as float64 leaves."""
+    """Uniform ±1 parameters (layer-norm gains uniform in 1 ± 0.5), rounded to float32 values,
+    held as float64 leaves."""
     generator = torch.Generator().manual_seed(seed)
     parameters = {}
     for name, shape in parameter_shapes(config):
         values = 2 * torch.rand(shape, generator=generator, dtype=torch.float64) - 1
+        if name.endswith(".gain"):
+            values = 1 + 0.5 * values
         values = values.to(torch.float32).to(torch.float64)
         parameters[name] = values.requires_grad_(True)
     return parameters
@@ -119,11 +131,26 @@ def pad(sentences):
 # The model, equation by equation from docs/model.md.
 
 
-def gru_cell(x, h, W, b, U, c):
-    """PyTorch's GRU with two biases. x: [B, in], h: [B, H] → h': [B, H]."""
+LAYER_NORM_EPSILON = 1e-5
+
+
+def layer_norm(v, gain, shift):
+    """Per row over the last axis: gain ⊙ (v − mean) / √(biased variance + ε) + shift."""
+    mean = v.mean(-1, keepdim=True)
+    variance = ((v - mean) ** 2).mean(-1, keepdim=True)
+    return gain * (v - mean) / torch.sqrt(variance + LAYER_NORM_EPSILON) + shift
+
+
+def gru_cell(x, h, W, b, U, c, W_gain=None, U_gain=None):
+    """PyTorch's GRU with two biases; with gains, x·W and h·U are layer-normalized over 3H and
+    b, c are the normalizations' shifts. x: [B, in], h: [B, H] → h': [B, H]."""
     H = h.shape[1]
-    gx = x @ W + b  # [B, 3H]
-    gh = h @ U + c  # [B, 3H]
+    if W_gain is None:
+        gx = x @ W + b  # [B, 3H]
+        gh = h @ U + c  # [B, 3H]
+    else:
+        gx = layer_norm(x @ W, W_gain, b)
+        gh = layer_norm(h @ U, U_gain, c)
     r = torch.sigmoid(gx[:, :H] + gh[:, :H])
     z = torch.sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
     n = torch.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
@@ -131,7 +158,8 @@ def gru_cell(x, h, W, b, U, c):
 
 
 def gru(p, prefix, x, h):
-    return gru_cell(x, h, p[prefix + ".W"], p[prefix + ".b"], p[prefix + ".U"], p[prefix + ".c"])
+    return gru_cell(x, h, p[prefix + ".W"], p[prefix + ".b"], p[prefix + ".U"], p[prefix + ".c"],
+                    p.get(prefix + ".W.gain"), p.get(prefix + ".U.gain"))
 
 
 def encode(p, source_ids, source_lengths):
@@ -248,6 +276,15 @@ def check_gru_cell_against_torch(p):
         assert_close("GRU cell vs torch.nn.GRUCell", gru(p, "encoder.forward", x, h), cell(x, h))
 
 
+def check_layer_norm_against_torch():
+    """Our layer normalization equals F.layer_norm (biased variance, ε = 1e-5)."""
+    generator = torch.Generator().manual_seed(11)
+    v = 3 * torch.randn(4, 15, generator=generator) + 2
+    gain, shift = torch.randn(15, generator=generator), torch.randn(15, generator=generator)
+    assert_close("layer norm vs F.layer_norm", layer_norm(v, gain, shift),
+                 F.layer_norm(v, (15,), gain, shift, eps=LAYER_NORM_EPSILON))
+
+
 def check_encoder_against_packed_torch_gru(p, source_ids, source_lengths):
     """Our masked encoder equals a bidirectional nn.GRU run over a packed padded sequence,
     whose backward direction also starts at each sentence's own last real token."""
@@ -355,15 +392,16 @@ def token_matrix(ids, lengths):
             "ids": [int(v) for v in ids.reshape(-1)], "lengths": [int(v) for v in lengths]}
 
 
-def model_config(tied):
+def model_config(tied, layer_normalization):
     # Every ModelConfig field, so that Swift's synthesized Decodable can read it directly;
     # dropout is off because the reference is deterministic.
     return dict(DIMENSIONS, embeddingDropout=0.0, stateDropout=0.0, outputDropout=0.0,
-                labelSmoothing=LABEL_SMOOTHING, tiedEmbeddings=tied, layerNormalization=False)
+                labelSmoothing=LABEL_SMOOTHING, tiedEmbeddings=tied,
+                layerNormalization=layer_normalization)
 
 
-def make_case(name, tied, seed, run_gradcheck):
-    config = model_config(tied)
+def make_case(name, tied, seed, run_gradcheck, layer_normalization=False):
+    config = model_config(tied, layer_normalization)
     p = make_parameters(config, seed)
     source_ids, source_lengths = pad(SOURCE_SENTENCES)
     target_ids, target_lengths = pad(TARGET_SENTENCES)
@@ -373,8 +411,11 @@ def make_case(name, tied, seed, run_gradcheck):
     grads = gradients_of(p, loss)
     loss = loss.detach()
 
-    check_gru_cell_against_torch(p)
-    check_encoder_against_packed_torch_gru(p, source_ids, source_lengths)
+    if layer_normalization:
+        check_layer_norm_against_torch()
+    else:
+        check_gru_cell_against_torch(p)
+        check_encoder_against_packed_torch_gru(p, source_ids, source_lengths)
     check_loss_against_cross_entropy(p, batch, tied, LABEL_SMOOTHING)
     check_against_unpadded_sentences(p, batch, tied, LABEL_SMOOTHING, loss, grads)
     check_padding_ids_are_ignored(p, batch, tied, LABEL_SMOOTHING, loss, grads)
@@ -420,7 +461,9 @@ def main():
     arguments = parser.parse_args()
 
     cases = [make_case("untied", tied=False, seed=1234, run_gradcheck=not arguments.skip_gradcheck),
-             make_case("tied", tied=True, seed=5678, run_gradcheck=not arguments.skip_gradcheck)]
+             make_case("tied", tied=True, seed=5678, run_gradcheck=not arguments.skip_gradcheck),
+             make_case("layernorm", tied=False, seed=9012, run_gradcheck=not arguments.skip_gradcheck,
+                       layer_normalization=True)]
     fixture = {"generator": "scripts/make_model_fixture.py", "config": cases[0]["config"],
                "cases": cases}
     if not arguments.check:

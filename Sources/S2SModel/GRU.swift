@@ -7,48 +7,93 @@ import S2STensor
 //
 // Per-step cache layout [B, 4H]: r | z | n | gh_n (the recurrent pre-activation of the
 // candidate, which the backward pass needs for ∂n/∂r).
+//
+// With layer normalization (LayerNorm.swift) gx = LN(x·W)·g_W + b and gh = LN(x̃·U)·g_U + c:
+// the biases become the normalizations' shifts and each GRU gains two [3H] gain vectors.
 
-/// The four tensors of one GRU, read-only.
+/// The tensors of one GRU, read-only.
 struct GRUWeights {
     /// W: [In, 3H], b: [3H], U: [H, 3H], c: [3H].
     var W, b, U, c: UnsafePointer<Float>
+    /// Layer-normalization gains g_W, g_U: [3H], or nil when the GRU is not normalized.
+    var inputGain, recurrentGain: UnsafePointer<Float>?
+    var isNormalized: Bool { inputGain != nil }
+
     init(_ store: ParameterStore, _ prefix: String) {
         W = UnsafePointer(store.tensor("\(prefix).W").baseAddress!)
         b = UnsafePointer(store.tensor("\(prefix).b").baseAddress!)
         U = UnsafePointer(store.tensor("\(prefix).U").baseAddress!)
         c = UnsafePointer(store.tensor("\(prefix).c").baseAddress!)
+        if store.entry("\(prefix).W.gain") != nil {
+            inputGain = UnsafePointer(store.tensor("\(prefix).W.gain").baseAddress!)
+            recurrentGain = UnsafePointer(store.tensor("\(prefix).U.gain").baseAddress!)
+        }
     }
 }
 
-/// The gradients of one GRU's four tensors, accumulated into.
+/// The gradients of one GRU's tensors, accumulated into.
 struct GRUGradients {
     var dW, db, dU, dc: UnsafeMutablePointer<Float>
+    var dInputGain, dRecurrentGain: UnsafeMutablePointer<Float>?
     init(_ store: ParameterStore, _ prefix: String) {
         dW = store.tensor("\(prefix).W").baseAddress!
         db = store.tensor("\(prefix).b").baseAddress!
         dU = store.tensor("\(prefix).U").baseAddress!
         dc = store.tensor("\(prefix).c").baseAddress!
+        if store.entry("\(prefix).W.gain") != nil {
+            dInputGain = store.tensor("\(prefix).W.gain").baseAddress!
+            dRecurrentGain = store.tensor("\(prefix).U.gain").baseAddress!
+        }
+    }
+}
+
+/// The layer-normalization statistics of one normalized GRU, rows laid out like gx
+/// (time-major [T·B] for a sequence): `input` of x·W, `recurrent` of x̃·U.
+struct GRUNormCaches {
+    var input, recurrent: LayerNormCache
+
+    /// The caches of time step `step` of a [T, B] sequence.
+    func step(_ step: Int, batch: Int, hiddenSize: Int) -> GRUNormCaches {
+        GRUNormCaches(input: input.fromRow(step * batch, width: 3 * hiddenSize),
+                      recurrent: recurrent.fromRow(step * batch, width: 3 * hiddenSize))
     }
 }
 
 /// Input projection over all rows at once (Marian's applyInput).
-/// x: [rows, In] → gx: [rows, 3H] = x·W + b.
+/// x: [rows, In] → gx: [rows, 3H] = x·W + b, or LN(x·W)·g_W + b for a normalized GRU, which
+/// keeps its statistics in `norm` (nil when decoding: no backward pass follows).
 func gruInputForward(gx: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weights: GRUWeights,
-                     rows: Int, inputSize: Int, hiddenSize: Int) {
-    broadcastRows(gx, bias: weights.b, rows: rows, cols: 3 * hiddenSize)
-    BLAS.gemm(m: rows, n: 3 * hiddenSize, k: inputSize, a: x, lda: inputSize,
-              b: weights.W, ldb: 3 * hiddenSize, beta: 1, c: gx, ldc: 3 * hiddenSize)
+                     norm: LayerNormCache?, rows: Int, inputSize: Int, hiddenSize: Int) {
+    gateProjection(gx, x: x, matrix: weights.W, bias: weights.b, gain: weights.inputGain, norm: norm,
+                   rows: rows, inputSize: inputSize, hiddenSize: hiddenSize)
+}
+
+/// y = x·M + bias, or LN(x·M)·gain + bias when `gain` is given (the shared form of both GRU
+/// projections). x: [rows, In], M: [In, 3H] → y: [rows, 3H].
+private func gateProjection(_ y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, matrix: UnsafePointer<Float>,
+                            bias: UnsafePointer<Float>, gain: UnsafePointer<Float>?, norm: LayerNormCache?,
+                            rows: Int, inputSize: Int, hiddenSize: Int) {
+    let g = 3 * hiddenSize
+    if let gain {
+        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix, ldb: g, beta: 0, c: y, ldc: g)
+        layerNormForward(values: y, gain: gain, shift: bias, cache: norm, rows: rows, width: g)
+    } else {
+        broadcastRows(y, bias: bias, rows: rows, cols: g)
+        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix, ldb: g, beta: 1, c: y, ldc: g)
+    }
 }
 
 /// Backward of `gruInputForward`: dW += xᵀ·dgx, db += Σ_rows dgx, dx += dgx·Wᵀ.
 /// dgx: [rows, 3H], x: [rows, In], dx: [rows, In] (nil when x is not trainable).
+/// For a normalized GRU, dgx is ∂L/∂(x·W): `gruStepBackward` has already taken it back through
+/// the normalization and accumulated b's and g_W's gradients.
 func gruInputBackward(dx: UnsafeMutablePointer<Float>?, gradients: GRUGradients,
                       dgx: UnsafePointer<Float>, x: UnsafePointer<Float>, weights: GRUWeights,
                       rows: Int, inputSize: Int, hiddenSize: Int) {
     let g = 3 * hiddenSize
     BLAS.gemm(transA: true, m: inputSize, n: g, k: rows, a: x, lda: inputSize,
               b: dgx, ldb: g, beta: 1, c: gradients.dW, ldc: g)
-    addColumnSums(gradients.db, of: dgx, rows: rows, cols: g)
+    if !weights.isNormalized { addColumnSums(gradients.db, of: dgx, rows: rows, cols: g) }
     if let dx {
         BLAS.gemm(transB: true, m: rows, n: inputSize, k: g, a: dgx, lda: g,
                   b: weights.W, ldb: g, beta: 1, c: dx, ldc: inputSize)
@@ -57,7 +102,8 @@ func gruInputBackward(dx: UnsafeMutablePointer<Float>?, gradients: GRUGradients,
 
 /// One recurrent step for the whole batch (Marian's applyState).
 ///
-/// gh = x̃·U + c with x̃ = h_prev ⊙ d, d the variational state-dropout mask (nil: no dropout);
+/// gh = x̃·U + c (normalized: LN(x̃·U)·g_U + c, statistics kept in `norm`) with x̃ = h_prev ⊙ d,
+/// d the variational state-dropout mask (nil: no dropout);
 /// r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r ⊙ gh_n), h' = (1 − z) ⊙ n + z ⊙ h_prev,
 /// h = m·h' + (1 − m)·h_prev with m the row's padding mask (nil: every row real).
 /// h: [B, H] out, cache: [B, 4H] out, recurrentInput: [B, H] out (x̃, kept so the backward pass
@@ -67,12 +113,12 @@ func gruStepForward(h: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<
                     recurrentInput: UnsafeMutablePointer<Float>, gh: UnsafeMutablePointer<Float>,
                     hPrev: UnsafePointer<Float>, gx: UnsafePointer<Float>,
                     mask: UnsafePointer<Float>?, stateMask: UnsafePointer<Float>?,
-                    weights: GRUWeights, batch: Int, hiddenSize: Int) {
+                    weights: GRUWeights, norm: LayerNormCache?, batch: Int, hiddenSize: Int) {
     let hs = hiddenSize, g = 3 * hs
     recurrentInput.update(from: hPrev, count: batch * hs)
     if let stateMask { multiplyInPlace(recurrentInput, by: stateMask, count: batch * hs) }
-    broadcastRows(gh, bias: weights.c, rows: batch, cols: g)
-    BLAS.gemm(m: batch, n: g, k: hs, a: recurrentInput, lda: hs, b: weights.U, ldb: g, beta: 1, c: gh, ldc: g)
+    gateProjection(gh, x: recurrentInput, matrix: weights.U, bias: weights.c, gain: weights.recurrentGain, norm: norm,
+                   rows: batch, inputSize: hs, hiddenSize: hs)
     let one = Lanes(repeating: 1)
     forEachRowChunk(rows: batch) { _, chunk in
         for row in chunk {
@@ -103,12 +149,15 @@ func gruStepForward(h: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<
 ///
 /// dh: [B, H] gradient of the step's output; writes dgx: [B, 3H], dgh: [B, 3H] (∂gh, kept for
 /// `gruRecurrentBackward`, which forms ∂U and ∂c for all steps at once) and dhPrev: [B, H]
-/// (overwritten). scratch: [B, H].
+/// (overwritten). scratch: [B, H]. A normalized GRU takes dgx and dgh back through both
+/// normalizations here (they become ∂(x·W) and ∂(x̃·U)), accumulating b, c, g_W and g_U's
+/// gradients into `gradients`; `norm` is the step's statistics.
 func gruStepBackward(dhPrev: UnsafeMutablePointer<Float>, dgx: UnsafeMutablePointer<Float>,
                      dgh: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                      dh: UnsafePointer<Float>, cache: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
                      mask: UnsafePointer<Float>?, stateMask: UnsafePointer<Float>?,
-                     weights: GRUWeights, batch: Int, hiddenSize: Int) {
+                     weights: GRUWeights, gradients: GRUGradients, norm: GRUNormCaches?,
+                     batch: Int, hiddenSize: Int) {
     let hs = hiddenSize, g = 3 * hs
     let one = Lanes(repeating: 1)
     forEachRowChunk(rows: batch) { _, chunk in
@@ -141,6 +190,15 @@ func gruStepBackward(dhPrev: UnsafeMutablePointer<Float>, dgx: UnsafeMutablePoin
             }
         }
     }
+    if let inputGain = weights.inputGain, let recurrentGain = weights.recurrentGain {
+        guard let norm, let dInputGain = gradients.dInputGain, let dRecurrentGain = gradients.dRecurrentGain else {
+            preconditionFailure("gruStepBackward: a normalized GRU needs its statistics and gain gradients")
+        }
+        layerNormBackward(gradient: dgx, dGain: dInputGain, dShift: gradients.db, cache: norm.input,
+                          gain: inputGain, rows: batch, width: g)
+        layerNormBackward(gradient: dgh, dGain: dRecurrentGain, dShift: gradients.dc, cache: norm.recurrent,
+                          gain: recurrentGain, rows: batch, width: g)
+    }
     if let stateMask {
         // ∂/∂h_prev through the recurrent product, then through the dropout mask.
         BLAS.gemm(transB: true, m: batch, n: hs, k: g, a: dgh, lda: g, b: weights.U, ldb: g,
@@ -154,11 +212,12 @@ func gruStepBackward(dhPrev: UnsafeMutablePointer<Float>, dgx: UnsafeMutablePoin
 }
 
 /// The recurrent weights' gradients over every step at once (one GEMM with k = T·B instead of
-/// T GEMMs with k = B): dU += x̃ᵀ·dgh, dc += Σ dgh. dgh: [N, 3H], recurrentInputs x̃: [N, H].
+/// T GEMMs with k = B): dU += x̃ᵀ·dgh, dc += Σ dgh (a normalized GRU's dc was formed step by
+/// step in `gruStepBackward`). dgh: [N, 3H], recurrentInputs x̃: [N, H].
 func gruRecurrentBackward(gradients: GRUGradients, dgh: UnsafePointer<Float>,
-                          recurrentInputs: UnsafePointer<Float>, rows: Int, hiddenSize: Int) {
+                          recurrentInputs: UnsafePointer<Float>, weights: GRUWeights, rows: Int, hiddenSize: Int) {
     let hs = hiddenSize, g = 3 * hs
-    addColumnSums(gradients.dc, of: dgh, rows: rows, cols: g)
+    if !weights.isNormalized { addColumnSums(gradients.dc, of: dgh, rows: rows, cols: g) }
     BLAS.gemm(transA: true, m: hs, n: g, k: rows, a: recurrentInputs, lda: hs, b: dgh, ldb: g,
               beta: 1, c: gradients.dU, ldc: g)
 }
@@ -167,10 +226,11 @@ func gruRecurrentBackward(gradients: GRUGradients, dgh: UnsafePointer<Float>,
 ///
 /// gx: [T, B, 3H] (input projections), masks: [T, B] → states: [T, B, H], cache: [T, B, 4H],
 /// recurrentInputs: [T, B, H] (each step's h_prev ⊙ d). zero: [B, H] of zeros; gh: [B, 3H] scratch.
+/// norm: a normalized GRU's statistics over all steps (nil when decoding).
 func gruSequenceForward(states: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>,
                         recurrentInputs: UnsafeMutablePointer<Float>, gh: UnsafeMutablePointer<Float>,
                         gx: UnsafePointer<Float>, masks: UnsafePointer<Float>, zero: UnsafePointer<Float>,
-                        stateMask: UnsafePointer<Float>?, weights: GRUWeights, reverse: Bool,
+                        stateMask: UnsafePointer<Float>?, weights: GRUWeights, norm: GRUNormCaches?, reverse: Bool,
                         steps: Int, batch: Int, hiddenSize: Int) {
     let hs = hiddenSize
     for s in 0..<steps {
@@ -179,7 +239,8 @@ func gruSequenceForward(states: UnsafeMutablePointer<Float>, cache: UnsafeMutabl
         gruStepForward(h: states + t * batch * hs, cache: cache + t * batch * 4 * hs,
                        recurrentInput: recurrentInputs + t * batch * hs, gh: gh,
                        hPrev: previous, gx: gx + t * batch * 3 * hs, mask: masks + t * batch,
-                       stateMask: stateMask, weights: weights, batch: batch, hiddenSize: hs)
+                       stateMask: stateMask, weights: weights,
+                       norm: norm?.step(t, batch: batch, hiddenSize: hs).recurrent, batch: batch, hiddenSize: hs)
     }
 }
 
@@ -194,7 +255,7 @@ func gruSequenceBackward(dgx: UnsafeMutablePointer<Float>, dStates: UnsafeMutabl
                          cache: UnsafePointer<Float>, states: UnsafePointer<Float>,
                          recurrentInputs: UnsafePointer<Float>, masks: UnsafePointer<Float>,
                          zero: UnsafePointer<Float>, stateMask: UnsafePointer<Float>?, weights: GRUWeights,
-                         reverse: Bool, steps: Int, batch: Int, hiddenSize: Int) {
+                         norm: GRUNormCaches?, reverse: Bool, steps: Int, batch: Int, hiddenSize: Int) {
     let hs = hiddenSize, size = batch * hs
     for s in stride(from: steps - 1, through: 0, by: -1) {
         let t = reverse ? steps - 1 - s : s
@@ -203,9 +264,10 @@ func gruSequenceBackward(dgx: UnsafeMutablePointer<Float>, dStates: UnsafeMutabl
         gruStepBackward(dhPrev: carry, dgx: dgx + t * batch * 3 * hs, dgh: dgh + t * batch * 3 * hs,
                         scratch: scratch, dh: dStates + t * size, cache: cache + t * batch * 4 * hs,
                         hPrev: previous, mask: masks + t * batch, stateMask: stateMask,
-                        weights: weights, batch: batch, hiddenSize: hs)
+                        weights: weights, gradients: gradients, norm: norm?.step(t, batch: batch, hiddenSize: hs),
+                        batch: batch, hiddenSize: hs)
         if s > 0 { BLAS.axpy(count: size, alpha: 1, x: carry, y: dStates + previousIndex * size) }
     }
-    gruRecurrentBackward(gradients: gradients, dgh: dgh, recurrentInputs: recurrentInputs, rows: steps * batch,
-                         hiddenSize: hs)
+    gruRecurrentBackward(gradients: gradients, dgh: dgh, recurrentInputs: recurrentInputs, weights: weights,
+                         rows: steps * batch, hiddenSize: hs)
 }

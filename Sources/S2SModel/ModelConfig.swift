@@ -21,7 +21,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var labelSmoothing: Float = 0.1
     /// Share the output projection W_o with the target embedding (needs E = deep-output width).
     public var tiedEmbeddings: Bool = false
-    /// Layer normalization inside the GRU cells.
+    /// Layer normalization of both projections of every GRU (LayerNorm.swift).
     public var layerNormalization: Bool = false
 
     public init(sourceVocabularySize: Int, targetVocabularySize: Int) {

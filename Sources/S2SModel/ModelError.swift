@@ -46,9 +46,6 @@ extension ModelConfig {
         try rate(stateDropout, "stateDropout")
         try rate(outputDropout, "outputDropout")
         try rate(labelSmoothing, "labelSmoothing")
-        if layerNormalization {
-            throw ModelError.invalidConfiguration("layerNormalization is not implemented yet")
-        }
     }
 }
 

@@ -14,18 +14,20 @@ public enum Seq2SeqParameters {
             ("source.embedding", [config.sourceVocabularySize, e]),
             ("target.embedding", [config.targetVocabularySize, e]),
         ]
-        for direction in ["encoder.forward", "encoder.backward"] {
-            layout += [("\(direction).W", [e, 3 * h]), ("\(direction).b", [3 * h]),
-                       ("\(direction).U", [h, 3 * h]), ("\(direction).c", [3 * h])]
+        // A GRU's W, b, U, c, and with layer normalization its gains W.gain, U.gain (GRU.swift).
+        func gru(_ prefix: String, inputSize: Int) -> [(name: String, shape: [Int])] {
+            var tensors = [("\(prefix).W", [inputSize, 3 * h]), ("\(prefix).b", [3 * h]),
+                           ("\(prefix).U", [h, 3 * h]), ("\(prefix).c", [3 * h])]
+            if config.layerNormalization { tensors += [("\(prefix).W.gain", [3 * h]), ("\(prefix).U.gain", [3 * h])] }
+            return tensors
         }
-        layout += [("decoder.init.W", [c, h]), ("decoder.init.b", [h]),
-                   ("decoder.gru1.W", [e, 3 * h]), ("decoder.gru1.b", [3 * h]),
-                   ("decoder.gru1.U", [h, 3 * h]), ("decoder.gru1.c", [3 * h]),
-                   ("attention.Wq", [h, a]), ("attention.bq", [a]),
-                   ("attention.Uk", [c, a]), ("attention.v", [a]),
-                   ("decoder.gru2.W", [c, 3 * h]), ("decoder.gru2.b", [3 * h]),
-                   ("decoder.gru2.U", [h, 3 * h]), ("decoder.gru2.c", [3 * h]),
-                   ("output.Ws", [h, e]), ("output.Wy", [e, e]), ("output.Wc", [c, e]),
+        layout += gru("encoder.forward", inputSize: e) + gru("encoder.backward", inputSize: e)
+        layout += [("decoder.init.W", [c, h]), ("decoder.init.b", [h])]
+        layout += gru("decoder.gru1", inputSize: e)
+        layout += [("attention.Wq", [h, a]), ("attention.bq", [a]),
+                   ("attention.Uk", [c, a]), ("attention.v", [a])]
+        layout += gru("decoder.gru2", inputSize: c)
+        layout += [("output.Ws", [h, e]), ("output.Wy", [e, e]), ("output.Wc", [c, e]),
                    ("output.b", [e])]
         if !config.tiedEmbeddings { layout.append(("output.Wo", [e, config.targetVocabularySize])) }
         layout.append(("output.bo", [config.targetVocabularySize]))
@@ -33,7 +35,8 @@ public enum Seq2SeqParameters {
     }
 
     /// A freshly initialized store: orthogonal [H, H] blocks in every recurrent matrix U,
-    /// N(0, 1) embeddings, Glorot-uniform other matrices, zero biases; the same seed gives the same values.
+    /// N(0, 1) embeddings, Glorot-uniform other matrices, zero biases, unit layer-norm gains;
+    /// the same seed gives the same values.
     public static func initialized(for config: ModelConfig, seed: UInt64) throws -> ParameterStore {
         try config.validate()
         let store = ParameterStore(layout: layout(for: config))
@@ -42,6 +45,10 @@ public enum Seq2SeqParameters {
         var block = [Float](repeating: 0, count: h * h)
         for entry in store.entries {
             let tensor = store.tensor(entry.name)
+            if entry.name.hasSuffix(".gain") {
+                for i in 0..<tensor.count { tensor[i] = 1 }
+                continue
+            }
             let isBias = entry.shape.count == 1 && entry.name != "attention.v"
             if isBias { continue }
             if entry.name.hasSuffix(".U") {

@@ -45,7 +45,8 @@ public final class Seq2SeqInference: StepDecoder {
         sourceLength = matrix.maxLength
         work.prepareSource(matrix)
         let outputs = encodeSource(work: work, parameters: parameters, config: config, batch: sourceBatch,
-                                   sourceLength: sourceLength, embeddingMask: nil, stateMasks: (nil, nil))
+                                   sourceLength: sourceLength, embeddingMask: nil, stateMasks: (nil, nil),
+                                   keepNormStatistics: false)
         encoded = outputs
         rows = sourceBatch
         sentenceOfRow = (0..<sourceBatch).map(Int32.init)
@@ -78,9 +79,9 @@ public final class Seq2SeqInference: StepDecoder {
         }
         let gates = gx.reserve(r * 3 * h), scratch = gh.reserve(r * 3 * h), gateCache = cache.reserve(r * 4 * h)
         let s1 = intermediate.reserve(r * h), unused = dropped.reserve(r * h)
-        gruInputForward(gx: gates, x: y, weights: gru1, rows: r, inputSize: e, hiddenSize: h)
+        gruInputForward(gx: gates, x: y, weights: gru1, norm: nil, rows: r, inputSize: e, hiddenSize: h)
         gruStepForward(h: s1, cache: gateCache, recurrentInput: unused, gh: scratch, hPrev: state.pointer, gx: gates,
-                       mask: nil, stateMask: nil, weights: gru1, batch: r, hiddenSize: h)
+                       mask: nil, stateMask: nil, weights: gru1, norm: nil, batch: r, hiddenSize: h)
         let contexts = context.reserve(r * c)
         sentenceOfRow.withUnsafeBufferPointer { sentences in
             let source = AttentionSource(keys: encoded.keys, annotations: encoded.annotations,
@@ -91,10 +92,10 @@ public final class Seq2SeqInference: StepDecoder {
                                  state: s1, source: source, weights: attentionWeights, rows: r,
                                  hiddenSize: h, attentionSize: a, contextSize: c)
         }
-        gruInputForward(gx: gates, x: contexts, weights: gru2, rows: r, inputSize: c, hiddenSize: h)
+        gruInputForward(gx: gates, x: contexts, weights: gru2, norm: nil, rows: r, inputSize: c, hiddenSize: h)
         let s2 = nextState.reserve(r * h)
         gruStepForward(h: s2, cache: gateCache, recurrentInput: unused, gh: scratch, hPrev: s1, gx: gates,
-                       mask: nil, stateMask: nil, weights: gru2, batch: r, hiddenSize: h)
+                       mask: nil, stateMask: nil, weights: gru2, norm: nil, batch: r, hiddenSize: h)
         state.reserve(r * h).update(from: s2, count: r * h)
         let t = deep.reserve(r * e)
         deepOutputForward(t: t, states: s2, embeddings: y, contexts: contexts, weights: deepWeights,

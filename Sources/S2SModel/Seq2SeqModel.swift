@@ -128,7 +128,7 @@ public final class Seq2SeqModel {
         // ---- Encoder and the decoder's initial state.
         let encoded = encodeSource(work: w, parameters: p, config: config, batch: b, sourceLength: s,
                                      embeddingMask: embeddingDrop ? UnsafePointer(sourceEmbeddingMask) : nil,
-                                     stateMasks: (stateMask[0], stateMask[1]))
+                                     stateMasks: (stateMask[0], stateMask[1]), keepNormStatistics: true)
         let xs = encoded.embedded, statesF = encoded.statesForward, statesB = encoded.statesBackward
         let cacheF = encoded.cacheForward, cacheB = encoded.cacheBackward, annotations = encoded.annotations
         let keys = encoded.keys, meanAnnotation = encoded.meanAnnotation, initialState = encoded.initialState
@@ -141,7 +141,9 @@ public final class Seq2SeqModel {
         }
         if embeddingDrop { multiplyInPlace(ys, by: targetEmbeddingMask, count: t * b * e) }
         let gx1 = w.buffer(.gx1, t * b * 3 * h), gx2 = w.buffer(.gx2, t * b * 3 * h)
-        gruInputForward(gx: gx1, x: ys, weights: gru1, rows: t * b, inputSize: e, hiddenSize: h)
+        let norm1 = config.layerNormalization ? w.gruNormCaches(2, rows: t * b, hiddenSize: h) : nil
+        let norm2 = config.layerNormalization ? w.gruNormCaches(3, rows: t * b, hiddenSize: h) : nil
+        gruInputForward(gx: gx1, x: ys, weights: gru1, norm: norm1?.input, rows: t * b, inputSize: e, hiddenSize: h)
         let states1 = w.buffer(.states1, t * b * h), states2 = w.buffer(.states2, t * b * h)
         let recurrent1 = w.buffer(.recurrent1, t * b * h), recurrent2 = w.buffer(.recurrent2, t * b * h)
         let cache1 = w.buffer(.cache1, t * b * 4 * h), cache2 = w.buffer(.cache2, t * b * 4 * h)
@@ -154,17 +156,20 @@ public final class Seq2SeqModel {
             gruStepForward(h: states1 + i * b * h, cache: cache1 + i * b * 4 * h,
                            recurrentInput: recurrent1 + i * b * h, gh: gh,
                            hPrev: previous, gx: gx1 + i * b * 3 * h, mask: nil, stateMask: stateMask[2],
-                           weights: gru1, batch: b, hiddenSize: h)
+                           weights: gru1, norm: norm1?.step(i, batch: b, hiddenSize: h).recurrent,
+                           batch: b, hiddenSize: h)
             attentionStepForward(context: contexts + i * b * c, alpha: alphas + i * b * s,
                                  hiddenTanh: hiddenTanh + i * b * s * a, query: query,
                                  state: states1 + i * b * h, source: source, weights: attention,
                                  rows: b, hiddenSize: h, attentionSize: a, contextSize: c)
-            gruInputForward(gx: gx2 + i * b * 3 * h, x: contexts + i * b * c, weights: gru2, rows: b,
+            gruInputForward(gx: gx2 + i * b * 3 * h, x: contexts + i * b * c, weights: gru2,
+                            norm: norm2?.step(i, batch: b, hiddenSize: h).input, rows: b,
                             inputSize: c, hiddenSize: h)
             gruStepForward(h: states2 + i * b * h, cache: cache2 + i * b * 4 * h,
                            recurrentInput: recurrent2 + i * b * h, gh: gh,
                            hPrev: states1 + i * b * h, gx: gx2 + i * b * 3 * h, mask: nil,
-                           stateMask: stateMask[3], weights: gru2, batch: b, hiddenSize: h)
+                           stateMask: stateMask[3], weights: gru2,
+                           norm: norm2?.step(i, batch: b, hiddenSize: h).recurrent, batch: b, hiddenSize: h)
         }
 
         // ---- Deep output, projection and loss over all B·T positions at once.
@@ -218,8 +223,9 @@ public final class Seq2SeqModel {
             gruStepBackward(dhPrev: dStates1, dgx: dGX2 + i * b * 3 * h, dgh: dGH2 + i * b * 3 * h,
                             scratch: dropped, dh: dState2, cache: cache2 + i * b * 4 * h,
                             hPrev: states1 + i * b * h, mask: nil, stateMask: stateMask[3],
-                            weights: gru2, batch: b, hiddenSize: h)
-            // c_i feeds GRU2's input projection as well as the deep output.
+                            weights: gru2, gradients: gru2Gradients, norm: norm2?.step(i, batch: b, hiddenSize: h),
+                            batch: b, hiddenSize: h)
+            // c_i feeds GRU2's input projection as well as the deep output (dGX2 is ∂(c_i·W) now).
             BLAS.gemm(transB: true, m: b, n: c, k: 3 * h, a: dGX2 + i * b * 3 * h, lda: 3 * h, b: gru2.W,
                       ldb: 3 * h, beta: 1, c: dContexts + i * b * c, ldc: c)
             attentionStepBackward(dState: dStates1, dKeys: dKeys, dAnnotations: dAnnotations, dQuery: dQuery,
@@ -232,14 +238,17 @@ public final class Seq2SeqModel {
             gruStepBackward(dhPrev: carry, dgx: dGX1 + i * b * 3 * h, dgh: dGH1 + i * b * 3 * h,
                             scratch: dropped, dh: dStates1, cache: cache1 + i * b * 4 * h,
                             hPrev: previous, mask: nil, stateMask: stateMask[2], weights: gru1,
+                            gradients: gru1Gradients, norm: norm1?.step(i, batch: b, hiddenSize: h),
                             batch: b, hiddenSize: h)
         }
         // Recurrent weights of both GRUs, and GRU2's input weights, over all steps at once (GRU2's
         // dx went to dContexts step by step).
-        gruRecurrentBackward(gradients: gru2Gradients, dgh: dGH2, recurrentInputs: recurrent2, rows: n, hiddenSize: h)
+        gruRecurrentBackward(gradients: gru2Gradients, dgh: dGH2, recurrentInputs: recurrent2, weights: gru2,
+                             rows: n, hiddenSize: h)
         gruInputBackward(dx: nil, gradients: gru2Gradients, dgx: dGX2, x: contexts, weights: gru2,
                          rows: n, inputSize: c, hiddenSize: h)
-        gruRecurrentBackward(gradients: gru1Gradients, dgh: dGH1, recurrentInputs: recurrent1, rows: n, hiddenSize: h)
+        gruRecurrentBackward(gradients: gru1Gradients, dgh: dGH1, recurrentInputs: recurrent1, weights: gru1,
+                             rows: n, hiddenSize: h)
         gruInputBackward(dx: dYs, gradients: gru1Gradients, dgx: dGX1, x: ys, weights: gru1,
                          rows: n, inputSize: e, hiddenSize: h)
         if embeddingDrop { multiplyInPlace(dYs, by: targetEmbeddingMask, count: n * e) }
@@ -278,13 +287,13 @@ public final class Seq2SeqModel {
         gruSequenceBackward(dgx: dGXB, dStates: dStatesB, carry: carry, dgh: dghEncoder, scratch: dropped,
                             gradients: encoderBackwardGradients, cache: cacheB, states: statesB,
                             recurrentInputs: encoded.recurrentBackward, masks: sourceMask,
-                            zero: zero, stateMask: stateMask[1], weights: encoderBackward, reverse: true,
-                            steps: s, batch: b, hiddenSize: h)
+                            zero: zero, stateMask: stateMask[1], weights: encoderBackward,
+                            norm: encoded.normBackward, reverse: true, steps: s, batch: b, hiddenSize: h)
         gruSequenceBackward(dgx: dGXF, dStates: dStatesF, carry: carry, dgh: dghEncoder, scratch: dropped,
                             gradients: encoderForwardGradients, cache: cacheF, states: statesF,
                             recurrentInputs: encoded.recurrentForward, masks: sourceMask,
-                            zero: zero, stateMask: stateMask[0], weights: encoderForward, reverse: false,
-                            steps: s, batch: b, hiddenSize: h)
+                            zero: zero, stateMask: stateMask[0], weights: encoderForward,
+                            norm: encoded.normForward, reverse: false, steps: s, batch: b, hiddenSize: h)
         let dXs = w.zeroed(.dSourceEmbedded, s * b * e)
         gruInputBackward(dx: dXs, gradients: encoderBackwardGradients, dgx: dGXB, x: xs, weights: encoderBackward,
                          rows: s * b, inputSize: e, hiddenSize: h)
@@ -313,13 +322,17 @@ struct EncoderOutputs {
     /// [S·B] real/padding masks and [B] source lengths.
     var sourceMask: UnsafePointer<Float>
     var sourceLengths: UnsafePointer<Int32>
+    /// Layer-normalization statistics of both directions ([S·B] rows; nil unless kept).
+    var normForward, normBackward: GRUNormCaches?
 }
 
 /// The bi-GRU encoder, the attention keys and the decoder's initial state for the source laid
 /// out by `work.prepareSource`: ids [S, B] → annotations [S, B, C], keys [S, B, A], s0 [B, H].
+/// `keepNormStatistics`: keep a normalized model's layer-norm statistics for a backward pass.
 func encodeSource(work w: Workspace, parameters p: ParameterStore, config: ModelConfig, batch b: Int,
                     sourceLength s: Int, embeddingMask: UnsafePointer<Float>?,
-                    stateMasks: (UnsafePointer<Float>?, UnsafePointer<Float>?)) -> EncoderOutputs {
+                    stateMasks: (UnsafePointer<Float>?, UnsafePointer<Float>?),
+                    keepNormStatistics: Bool) -> EncoderOutputs {
     let e = config.embeddingSize, h = config.hiddenSize, c = 2 * h, a = config.attentionSize
     let encoderForward = GRUWeights(p, "encoder.forward"), encoderBackward = GRUWeights(p, "encoder.backward")
     let attention = AttentionWeights(p)
@@ -335,16 +348,21 @@ func encodeSource(work w: Workspace, parameters p: ParameterStore, config: Model
         }
         if let embeddingMask { multiplyInPlace(xs, by: embeddingMask, count: s * b * e) }
         let gxF = w.buffer(.gxForward, s * b * 3 * h), gxB = w.buffer(.gxBackward, s * b * 3 * h)
-        gruInputForward(gx: gxF, x: xs, weights: encoderForward, rows: s * b, inputSize: e, hiddenSize: h)
-        gruInputForward(gx: gxB, x: xs, weights: encoderBackward, rows: s * b, inputSize: e, hiddenSize: h)
+        let keepNorm = keepNormStatistics && config.layerNormalization
+        let normF = keepNorm ? w.gruNormCaches(0, rows: s * b, hiddenSize: h) : nil
+        let normB = keepNorm ? w.gruNormCaches(1, rows: s * b, hiddenSize: h) : nil
+        gruInputForward(gx: gxF, x: xs, weights: encoderForward, norm: normF?.input, rows: s * b, inputSize: e,
+                        hiddenSize: h)
+        gruInputForward(gx: gxB, x: xs, weights: encoderBackward, norm: normB?.input, rows: s * b, inputSize: e,
+                        hiddenSize: h)
         let statesF = w.buffer(.statesForward, s * b * h), statesB = w.buffer(.statesBackward, s * b * h)
         let cacheF = w.buffer(.cacheForward, s * b * 4 * h), cacheB = w.buffer(.cacheBackward, s * b * 4 * h)
         let sourceMask = w.sourceMaskPointer
         gruSequenceForward(states: statesF, cache: cacheF, recurrentInputs: recurrentF, gh: gh, gx: gxF, masks: sourceMask,
-                           zero: zero, stateMask: stateMasks.0, weights: encoderForward, reverse: false,
+                           zero: zero, stateMask: stateMasks.0, weights: encoderForward, norm: normF, reverse: false,
                            steps: s, batch: b, hiddenSize: h)
         gruSequenceForward(states: statesB, cache: cacheB, recurrentInputs: recurrentB, gh: gh, gx: gxB, masks: sourceMask,
-                           zero: zero, stateMask: stateMasks.1, weights: encoderBackward, reverse: true,
+                           zero: zero, stateMask: stateMasks.1, weights: encoderBackward, norm: normB, reverse: true,
                            steps: s, batch: b, hiddenSize: h)
         let annotations = w.buffer(.annotations, s * b * c)
         annotationsForward(annotations: annotations, forward: statesF, backward: statesB, masks: sourceMask,
@@ -366,7 +384,8 @@ func encodeSource(work w: Workspace, parameters p: ParameterStore, config: Model
                               cacheBackward: cacheB, recurrentForward: recurrentF, recurrentBackward: recurrentB,
                               annotations: annotations, keys: keys,
                               meanAnnotation: meanAnnotation, initialState: initialState,
-                              sourceMask: sourceMask, sourceLengths: sourceLengths)
+                              sourceMask: sourceMask, sourceLengths: sourceLengths,
+                              normForward: normF, normBackward: normB)
 }
 
 // MARK: - Small layers of the encoder and the decoder's start
@@ -442,6 +461,8 @@ final class Workspace {
         case dDeep, dStates2, dTargetEmbedded, dContexts, dGX1, dGX2, carry, dStates1, dQuery, dAlpha
         case dKeys, dAnnotations, dMeanAnnotation, dStatesForward, dStatesBackward, dGXForward, dGXBackward
         case dSourceEmbedded
+        /// Layer-norm statistics of GRU `index` (0, 1 encoder directions; 2, 3 decoder GRU1, GRU2).
+        case normalizedInput(Int), inputDeviation(Int), normalizedRecurrent(Int), recurrentDeviation(Int)
     }
 
     private var buffers: [Name: FloatBuffer] = [:]
@@ -468,6 +489,15 @@ final class Workspace {
     /// Floats held by the named buffers (what `Seq2SeqModel.trainingWorkspaceFloats` predicts;
     /// the small source mask, grown with slack, is left out of both).
     var reservedFloats: Int { buffers.values.reduce(0) { $0 + $1.capacity } }
+
+    /// Buffers for the layer-norm statistics of GRU `index` over `rows` rows.
+    func gruNormCaches(_ index: Int, rows: Int, hiddenSize: Int) -> GRUNormCaches {
+        GRUNormCaches(
+            input: LayerNormCache(normalized: buffer(.normalizedInput(index), rows * 3 * hiddenSize),
+                                  inverseDeviation: buffer(.inputDeviation(index), rows)),
+            recurrent: LayerNormCache(normalized: buffer(.normalizedRecurrent(index), rows * 3 * hiddenSize),
+                                      inverseDeviation: buffer(.recurrentDeviation(index), rows)))
+    }
 
     func zeroed(_ name: Name, _ count: Int) -> UnsafeMutablePointer<Float> {
         let p = buffer(name, count)
@@ -528,6 +558,10 @@ extension Seq2SeqModel {
         floats += 2 * n * e + n * v                                       // deep output, logits
         floats += n * e + n * h + n * e + n * c + 2 * 3 * n * h + 2 * b * h + 2 * 3 * n * h + b * a + s  // decoder backward
         floats += s * b * a + s * b * c + b * c + 2 * s * b * h + 3 * 3 * s * b * h + s * b * e  // encoder backward
+        if config.layerNormalization {
+            // x̂ [rows, 3H] and 1/σ [rows] of both projections, for the 2 encoder and 2 decoder GRUs.
+            floats += 2 * 2 * (s * b * (3 * h + 1)) + 2 * 2 * (n * (3 * h + 1))
+        }
         return floats
     }
 

@@ -94,6 +94,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("tied-embeddings"), help: "Share the output layer with the target embeddings.")
     var tiedEmbeddings = false
 
+    @Flag(name: .customLong("layer-normalization"), help: "Layer-normalize both projections of every GRU (as Nematus/Marian --layer-normalization).")
+    var layerNormalization = false
+
     @Option(name: .customLong("save-frequency"), help: "Write a checkpoint every N updates.")
     var saveFrequency = 1000
 
@@ -291,6 +294,7 @@ extension TrainCommand {
         config.outputDropout = outputDropout
         config.labelSmoothing = labelSmoothing
         config.tiedEmbeddings = tiedEmbeddings
+        config.layerNormalization = layerNormalization
         return config
     }
 

@@ -65,6 +65,30 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(plotted.status, 0, plotted.stderr)
     }
 
+    /// The model-size options end up in the model's stored configuration, and such a model
+    /// (tied, layer-normalized) translates.
+    func testModelOptionsAreStoredInTheModel() throws {
+        let model = work + "/m.s2s"
+        let trained = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--max-updates", "2",
+                                  "--tied-embeddings", "--layer-normalization", "--emb", "12", "--hidden", "10",
+                                  "--attention", "9", "--vocab-size", "300", "--batch-tokens", "400", "--quiet"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let info = try runS2S(["info", model])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        let settings = Dictionary(info.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            return fields.count == 2 ? (String(fields[0]), String(fields[1])) : nil
+        }, uniquingKeysWith: { first, _ in first })
+        XCTAssertEqual(settings["layerNormalization"], "true", info.stdout)
+        XCTAssertEqual(settings["tiedEmbeddings"], "true", info.stdout)
+        XCTAssertEqual(settings["embeddingSize"], "12", info.stdout)
+        XCTAssertEqual(settings["hiddenSize"], "10", info.stdout)
+        XCTAssertEqual(settings["attentionSize"], "9", info.stdout)
+        let translated = try runS2S(["translate", "-m", model, "--beam", "2"], input: "a man rides a bike\nthe house\n")
+        XCTAssertEqual(translated.status, 0, translated.stderr)
+        XCTAssertEqual(translated.stdout.split(separator: "\n", omittingEmptySubsequences: false).count, 3, translated.stdout)
+    }
+
     func testSIGINTSavesACheckpointThatResumeContinues() throws {
         let model = work + "/m.s2s"
         let process = try startS2S(["train", work + "/train.en", work + "/train.fr", "-o", model,

@@ -3,7 +3,8 @@ import XCTest
 import S2STensor
 
 /// The GRU layer alone: input projection + recurrence, forward and backward in time, with padding
-/// masks and a variational state-dropout mask; gradients of x, W, b, U, c by central differences.
+/// masks, a variational state-dropout mask and layer normalization; gradients of x, W, b, U, c
+/// (and the gains) by central differences.
 final class GRUTests: XCTestCase {
     private let steps = 4, batch = 3, inputSize = 3, hiddenSize = 5
     /// Real lengths per row (row 2 is mostly padding).
@@ -16,10 +17,25 @@ final class GRUTests: XCTestCase {
         return store
     }
 
-    private func checkSequence(reverse: Bool, dropout: Bool) {
+    private func checkSequence(reverse: Bool, dropout: Bool, normalized: Bool = false) {
         let t = steps, b = batch, h = hiddenSize, input = inputSize
-        let store = randomStore([("x", [t * b, input]), ("gru.W", [input, 3 * h]), ("gru.b", [3 * h]),
-                                 ("gru.U", [h, 3 * h]), ("gru.c", [3 * h])], seed: reverse ? 1 : 2)
+        var layout: [(name: String, shape: [Int])] = [("x", [t * b, input]), ("gru.W", [input, 3 * h]), ("gru.b", [3 * h]),
+                                                      ("gru.U", [h, 3 * h]), ("gru.c", [3 * h])]
+        if normalized { layout += [("gru.W.gain", [3 * h]), ("gru.U.gain", [3 * h])] }
+        let store = randomStore(layout, seed: reverse ? 1 : 2)
+        if normalized {
+            for name in ["gru.W.gain", "gru.U.gain"] {
+                let gain = store.tensor(name)
+                for i in 0..<gain.count { gain[i] = 1 + 0.5 * gain[i] }
+            }
+        }
+        let normBuffers = (0..<4).map { FloatBuffer(capacity: t * b * ($0 % 2 == 0 ? 3 * h : 1)) }
+        // `norm` holds raw pointers into the buffers: keep them alive to the end of the test.
+        defer { withExtendedLifetime(normBuffers) {} }
+        let norm = normalized
+            ? GRUNormCaches(input: LayerNormCache(normalized: normBuffers[0].pointer, inverseDeviation: normBuffers[1].pointer),
+                            recurrent: LayerNormCache(normalized: normBuffers[2].pointer, inverseDeviation: normBuffers[3].pointer))
+            : nil
         var masks = [Float](repeating: 0, count: t * b)
         for step in 0..<t { for row in 0..<b where step < lengths[row] { masks[step * b + row] = 1 } }
         var rng = SeededRNG(seed: 5)
@@ -32,14 +48,15 @@ final class GRUTests: XCTestCase {
 
         func forward() -> Double {
             let weights = GRUWeights(store, "gru")
-            gruInputForward(gx: gx.pointer, x: store.tensor("x").baseAddress!, weights: weights, rows: t * b,
-                            inputSize: input, hiddenSize: h)
+            XCTAssertEqual(weights.isNormalized, normalized)
+            gruInputForward(gx: gx.pointer, x: store.tensor("x").baseAddress!, weights: weights, norm: norm?.input,
+                            rows: t * b, inputSize: input, hiddenSize: h)
             stateMask.withUnsafeBufferPointer { stateMaskPointer in
                 gruSequenceForward(states: states.pointer, cache: cache.pointer, recurrentInputs: recurrentInputs.pointer,
                                    gh: gh.pointer,
                                    gx: gx.pointer, masks: masks, zero: zero.pointer,
                                    stateMask: dropout ? stateMaskPointer.baseAddress! : nil, weights: weights,
-                                   reverse: reverse, steps: t, batch: b, hiddenSize: h)
+                                   norm: norm, reverse: reverse, steps: t, batch: b, hiddenSize: h)
             }
             return (0..<(t * b * h)).reduce(0.0) { $0 + Double(outputWeights[$1] * states.pointer[$1]) }
         }
@@ -56,16 +73,16 @@ final class GRUTests: XCTestCase {
                                 cache: cache.pointer, states: states.pointer,
                                 recurrentInputs: recurrentInputs.pointer, masks: masks, zero: zero.pointer,
                                 stateMask: dropout ? stateMaskPointer.baseAddress! : nil, weights: weights,
-                                reverse: reverse, steps: t, batch: b, hiddenSize: h)
+                                norm: norm, reverse: reverse, steps: t, batch: b, hiddenSize: h)
         }
         gruInputBackward(dx: gradients.tensor("x").baseAddress!, gradients: GRUGradients(gradients, "gru"),
                          dgx: dgx.pointer, x: store.tensor("x").baseAddress!, weights: weights, rows: t * b,
                          inputSize: input, hiddenSize: h)
         let (mismatches, checked) = GradientCheck.check(store: store, analytic: gradients, samples: 40, step: 1e-2,
                                                         relative: 1e-2, absolute: 1e-4, objective: forward)
-        XCTAssertTrue(mismatches.isEmpty, "reverse \(reverse) dropout \(dropout):\n"
+        XCTAssertTrue(mismatches.isEmpty, "reverse \(reverse) dropout \(dropout) normalized \(normalized):\n"
                       + mismatches.map(\.description).joined(separator: "\n"))
-        XCTAssertGreaterThan(checked, 100)
+        XCTAssertGreaterThan(checked, normalized ? 130 : 100)
 
         // Padded inputs get no gradient, and padded steps carry the state unchanged.
         let dx = gradients.tensor("x")
@@ -88,5 +105,10 @@ final class GRUTests: XCTestCase {
     func testGradientsWithVariationalStateDropout() {
         checkSequence(reverse: false, dropout: true)
         checkSequence(reverse: true, dropout: true)
+    }
+    func testLayerNormalizedGradients() {
+        for reverse in [false, true] {
+            for dropout in [false, true] { checkSequence(reverse: reverse, dropout: dropout, normalized: true) }
+        }
     }
 }

@@ -6,7 +6,7 @@ import S2STensor
 /// central-difference gradient check in the float-appropriate form.
 enum GradientCheck {
     /// A tiny configuration with sizes that are not multiples of 16 (exercises SIMD tails).
-    static func tinyConfig(tied: Bool = false, dropout: Float = 0) -> ModelConfig {
+    static func tinyConfig(tied: Bool = false, dropout: Float = 0, layerNormalization: Bool = false) -> ModelConfig {
         var config = ModelConfig(sourceVocabularySize: 13, targetVocabularySize: 11)
         config.embeddingSize = 4
         config.hiddenSize = 5
@@ -16,6 +16,7 @@ enum GradientCheck {
         config.outputDropout = dropout
         config.labelSmoothing = 0.1
         config.tiedEmbeddings = tied
+        config.layerNormalization = layerNormalization
         return config
     }
 

@@ -7,8 +7,8 @@ final class Seq2SeqInferenceTests: XCTestCase {
     /// Teacher-forced steps give exactly the training pass's plain cross-entropy (the one
     /// validation reports, without label smoothing): the same network.
     func testTeacherForcedStepsReproduceTrainingLoss() throws {
-        for tied in [false, true] {
-            var config = GradientCheck.tinyConfig(tied: tied)
+        for (tied, normalized) in [(false, false), (true, false), (false, true)] {
+            var config = GradientCheck.tinyConfig(tied: tied, layerNormalization: normalized)
             config.labelSmoothing = 0.1
             let model = try Seq2SeqModel(config: config, seed: 21)
             let batch = GradientCheck.batch(sourceLengths: [5, 2, 4], targetLengths: [3, 6, 4], config: config, seed: 8)
@@ -38,7 +38,7 @@ final class Seq2SeqInferenceTests: XCTestCase {
                 }
                 previous = (0..<3).map { batch.target.ids[$0 * batch.target.maxLength + i] }
             }
-            XCTAssertEqual(total, expected, accuracy: 1e-4 * abs(expected), "tied: \(tied)")
+            XCTAssertEqual(total, expected, accuracy: 1e-4 * abs(expected), "tied: \(tied), normalized: \(normalized)")
         }
     }
 

@@ -54,6 +54,20 @@ final class Seq2SeqModelTests: XCTestCase {
         _ = try checkAllTensors(config: GradientCheck.tinyConfig(dropout: 0.3), training: true)
     }
 
+    /// Layer normalization in all four GRUs: every tensor, the eight gains included, with
+    /// dropout masks replayed, at the tiny widths and across SIMD lanes (3H = 60).
+    func testLayerNormalizedGradientsMatchFiniteDifferences() throws {
+        let checked = try checkAllTensors(config: GradientCheck.tinyConfig(dropout: 0.2, layerNormalization: true),
+                                          training: true)
+        XCTAssertGreaterThan(checked, 250)
+        var config = ModelConfig(sourceVocabularySize: 37, targetVocabularySize: 35)
+        config.embeddingSize = 18
+        config.hiddenSize = 20
+        config.attentionSize = 17
+        config.layerNormalization = true
+        _ = try checkAllTensors(config: config, training: false)
+    }
+
     /// The check must be able to fail: a gradient with one flipped sign or one missing term
     /// (here: a whole tensor's gradient halved, and one element negated) is caught.
     func testGradientCheckDetectsABrokenGradient() throws {
@@ -110,9 +124,12 @@ final class Seq2SeqModelTests: XCTestCase {
     /// The memory estimate the trainer checks before its first update counts exactly the
     /// floats a training step reserves, for a few shapes (tied and untied, dropout on and off).
     func testTrainingWorkspaceEstimateMatchesWhatAStepReserves() throws {
-        for (tied, dropout, lengths) in [(false, Float(0), ([17, 9, 20], [18, 25, 4])), (true, 0.2, ([30, 16], [16, 19]))] {
+        for (tied, dropout, normalized, lengths) in [(false, Float(0), false, ([17, 9, 20], [18, 25, 4])),
+                                                     (true, 0.2, false, ([30, 16], [16, 19])),
+                                                     (false, 0.1, true, ([17, 7], [9, 14]))] {
             var config = GradientCheck.tinyConfig()
             config.tiedEmbeddings = tied
+            config.layerNormalization = normalized
             config.hiddenSize = 8  // buffers are at least 16 floats: keep every B·H, B·A at 16 or more
             config.attentionSize = 8
             config.embeddingDropout = dropout
@@ -123,7 +140,7 @@ final class Seq2SeqModelTests: XCTestCase {
             _ = try model.forwardBackward(batch: batch, training: true)
             let estimate = Seq2SeqModel.trainingWorkspaceFloats(config: config, batchSize: lengths.0.count,
                                                                 sourceLength: lengths.0.max()!, targetLength: lengths.1.max()!)
-            XCTAssertEqual(estimate, model.work.reservedFloats, "tied \(tied), dropout \(dropout)")
+            XCTAssertEqual(estimate, model.work.reservedFloats, "tied \(tied), dropout \(dropout), normalized \(normalized)")
         }
     }
 
@@ -168,6 +185,18 @@ final class Seq2SeqModelTests: XCTestCase {
         XCTAssertEqual(a.entry("output.Wo")?.shape, [config.embeddingSize, config.targetVocabularySize])
         config.tiedEmbeddings = true
         XCTAssertNil(try Seq2SeqParameters.initialized(for: config, seed: 1).entry("output.Wo"))
+        XCTAssertNil(a.entry("decoder.gru1.W.gain"))
+        // Layer normalization adds two gains per GRU, starting at 1 (the identity scale).
+        config.layerNormalization = true
+        let normalized = try Seq2SeqParameters.initialized(for: config, seed: 1)
+        for gru in ["encoder.forward", "encoder.backward", "decoder.gru1", "decoder.gru2"] {
+            for side in ["W", "U"] {
+                let gain = try XCTUnwrap(normalized.entry("\(gru).\(side).gain"), "\(gru).\(side).gain")
+                XCTAssertEqual(gain.shape, [3 * h])
+                XCTAssertTrue(normalized.tensor(gain.name).allSatisfy { $0 == 1 })
+            }
+        }
+        XCTAssertEqual(normalized.entries.count, a.entries.count - 1 + 8)
     }
 
     func testBadConfigurationsAreTypedErrors() {
