@@ -57,9 +57,10 @@ struct AttentionSource {
 /// One attention step for R decoder rows.
 ///
 /// state s': [R, H] → context: [R, C], alpha: [R, S] (0 at padded positions),
-/// hiddenTanh: [R, S, A] = tanh(q + k_j) (cached for backward), query: [R, A] scratch.
+/// hiddenTanh: [R, S, A] = tanh(q + k_j), kept for the backward pass (nil when decoding: it is
+/// the step's largest write), query: [R, A] scratch.
 func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMutablePointer<Float>,
-                          hiddenTanh: UnsafeMutablePointer<Float>, query: UnsafeMutablePointer<Float>,
+                          hiddenTanh: UnsafeMutablePointer<Float>?, query: UnsafeMutablePointer<Float>,
                           state: UnsafePointer<Float>, source: AttentionSource, weights: AttentionWeights,
                           rows: Int, hiddenSize: Int, attentionSize: Int, contextSize: Int) {
     let a = attentionSize, c = contextSize, sLen = source.sourceLength, bs = source.sourceBatch
@@ -74,13 +75,13 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
             var maxScore = -Float.greatestFiniteMagnitude
             for j in 0..<length {
                 let key = source.keys + (j * bs + sentence) * a
-                let hidden = hiddenTanh + (row * sLen + j) * a
+                let hidden = hiddenTanh.map { $0 + (row * sLen + j) * a }
                 var score = Lanes(repeating: 0)
                 var k = 0
                 while k < a {
                     let w = min(16, a - k)
                     let t = Activations.tanh(loadLanes(queryRow + k, w) + loadLanes(key + k, w))
-                    storeLanes(t, hidden + k, w)
+                    if let hidden { storeLanes(t, hidden + k, w) }
                     score += t * loadLanes(weights.v + k, w)
                     k += 16
                 }

@@ -226,18 +226,21 @@ func gruRecurrentBackward(gradients: GRUGradients, dgh: UnsafePointer<Float>,
 ///
 /// gx: [T, B, 3H] (input projections), masks: [T, B] → states: [T, B, H], cache: [T, B, 4H],
 /// recurrentInputs: [T, B, H] (each step's h_prev ⊙ d). zero: [B, H] of zeros; gh: [B, 3H] scratch.
-/// norm: a normalized GRU's statistics over all steps (nil when decoding).
+/// norm: a normalized GRU's statistics over all steps (nil when decoding). Without
+/// `keepsEveryStep` (decoding) every step writes its cache and recurrent input over the last
+/// step's, so both are [B, ·] and nothing is kept for a backward pass.
 func gruSequenceForward(states: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>,
                         recurrentInputs: UnsafeMutablePointer<Float>, gh: UnsafeMutablePointer<Float>,
                         gx: UnsafePointer<Float>, masks: UnsafePointer<Float>, zero: UnsafePointer<Float>,
-                        stateMask: UnsafePointer<Float>?, weights: GRUWeights, norm: GRUNormCaches?, reverse: Bool,
-                        steps: Int, batch: Int, hiddenSize: Int) {
+                        stateMask: UnsafePointer<Float>?, weights: GRUWeights, norm: GRUNormCaches?,
+                        keepsEveryStep: Bool = true, reverse: Bool, steps: Int, batch: Int, hiddenSize: Int) {
     let hs = hiddenSize
     for s in 0..<steps {
         let t = reverse ? steps - 1 - s : s
         let previous = s == 0 ? zero : UnsafePointer(states + (reverse ? t + 1 : t - 1) * batch * hs)
-        gruStepForward(h: states + t * batch * hs, cache: cache + t * batch * 4 * hs,
-                       recurrentInput: recurrentInputs + t * batch * hs, gh: gh,
+        let slot = keepsEveryStep ? t : 0
+        gruStepForward(h: states + t * batch * hs, cache: cache + slot * batch * 4 * hs,
+                       recurrentInput: recurrentInputs + slot * batch * hs, gh: gh,
                        hPrev: previous, gx: gx + t * batch * 3 * hs, mask: masks + t * batch,
                        stateMask: stateMask, weights: weights,
                        norm: norm?.step(t, batch: batch, hiddenSize: hs).recurrent, batch: batch, hiddenSize: hs)

@@ -23,7 +23,7 @@ public final class Seq2SeqInference: StepDecoder {
     private let gatherScratch = FloatBuffer()
     // Per-step scratch, sized by the number of rows.
     private let embedded = FloatBuffer(), gx = FloatBuffer(), gh = FloatBuffer(), cache = FloatBuffer()
-    private let intermediate = FloatBuffer(), context = FloatBuffer(), hiddenTanh = FloatBuffer()
+    private let intermediate = FloatBuffer(), context = FloatBuffer()
     private let query = FloatBuffer(), deep = FloatBuffer(), dropped = FloatBuffer()
     private var rows = 0
 
@@ -46,7 +46,7 @@ public final class Seq2SeqInference: StepDecoder {
         work.prepareSource(matrix)
         let outputs = encodeSource(work: work, parameters: parameters, config: config, batch: sourceBatch,
                                    sourceLength: sourceLength, embeddingMask: nil, stateMasks: (nil, nil),
-                                   keepNormStatistics: false)
+                                   forBackward: false)
         encoded = outputs
         rows = sourceBatch
         sentenceOfRow = (0..<sourceBatch).map(Int32.init)
@@ -88,7 +88,7 @@ public final class Seq2SeqInference: StepDecoder {
                                          lengths: encoded.sourceLengths, sentenceOfRow: sentences.baseAddress!,
                                          sourceBatch: sourceBatch, sourceLength: sourceLength)
             attentionStepForward(context: contexts, alpha: alpha.reserve(r * sourceLength),
-                                 hiddenTanh: hiddenTanh.reserve(r * sourceLength * a), query: query.reserve(r * a),
+                                 hiddenTanh: nil, query: query.reserve(r * a),
                                  state: s1, source: source, weights: attentionWeights, rows: r,
                                  hiddenSize: h, attentionSize: a, contextSize: c)
         }

@@ -128,7 +128,7 @@ public final class Seq2SeqModel {
         // ---- Encoder and the decoder's initial state.
         let encoded = encodeSource(work: w, parameters: p, config: config, batch: b, sourceLength: s,
                                      embeddingMask: embeddingDrop ? UnsafePointer(sourceEmbeddingMask) : nil,
-                                     stateMasks: (stateMask[0], stateMask[1]), keepNormStatistics: true)
+                                     stateMasks: (stateMask[0], stateMask[1]), forBackward: true)
         let xs = encoded.embedded, statesF = encoded.statesForward, statesB = encoded.statesBackward
         let cacheF = encoded.cacheForward, cacheB = encoded.cacheBackward, annotations = encoded.annotations
         let keys = encoded.keys, meanAnnotation = encoded.meanAnnotation, initialState = encoded.initialState
@@ -328,11 +328,12 @@ struct EncoderOutputs {
 
 /// The bi-GRU encoder, the attention keys and the decoder's initial state for the source laid
 /// out by `work.prepareSource`: ids [S, B] → annotations [S, B, C], keys [S, B, A], s0 [B, H].
-/// `keepNormStatistics`: keep a normalized model's layer-norm statistics for a backward pass.
+/// `forBackward`: keep what a backward pass needs (every step's gate caches, recurrent inputs
+/// and layer-norm statistics); decoding keeps only the last step's, in buffers of one step.
 func encodeSource(work w: Workspace, parameters p: ParameterStore, config: ModelConfig, batch b: Int,
                     sourceLength s: Int, embeddingMask: UnsafePointer<Float>?,
                     stateMasks: (UnsafePointer<Float>?, UnsafePointer<Float>?),
-                    keepNormStatistics: Bool) -> EncoderOutputs {
+                    forBackward: Bool) -> EncoderOutputs {
     let e = config.embeddingSize, h = config.hiddenSize, c = 2 * h, a = config.attentionSize
     let encoderForward = GRUWeights(p, "encoder.forward"), encoderBackward = GRUWeights(p, "encoder.backward")
     let attention = AttentionWeights(p)
@@ -340,7 +341,8 @@ func encodeSource(work w: Workspace, parameters p: ParameterStore, config: Model
     let initB = UnsafePointer(p.tensor("decoder.init.b").baseAddress!)
     let zero = w.zeroed(.zero, b * h)
     let gh = w.buffer(.gh, b * 3 * h)
-    let recurrentF = w.buffer(.recurrentForward, s * b * h), recurrentB = w.buffer(.recurrentBackward, s * b * h)
+    let kept = forBackward ? s : 1  // steps whose caches are kept
+    let recurrentF = w.buffer(.recurrentForward, kept * b * h), recurrentB = w.buffer(.recurrentBackward, kept * b * h)
         let xs = w.buffer(.sourceEmbedded, s * b * e)
         w.sourceIds.withUnsafeBufferPointer { ids in
             embeddingForward(output: xs, ids: ids.baseAddress!, table: p.tensor("source.embedding").baseAddress!,
@@ -348,7 +350,7 @@ func encodeSource(work w: Workspace, parameters p: ParameterStore, config: Model
         }
         if let embeddingMask { multiplyInPlace(xs, by: embeddingMask, count: s * b * e) }
         let gxF = w.buffer(.gxForward, s * b * 3 * h), gxB = w.buffer(.gxBackward, s * b * 3 * h)
-        let keepNorm = keepNormStatistics && config.layerNormalization
+        let keepNorm = forBackward && config.layerNormalization
         let normF = keepNorm ? w.gruNormCaches(0, rows: s * b, hiddenSize: h) : nil
         let normB = keepNorm ? w.gruNormCaches(1, rows: s * b, hiddenSize: h) : nil
         gruInputForward(gx: gxF, x: xs, weights: encoderForward, norm: normF?.input, rows: s * b, inputSize: e,
@@ -356,14 +358,14 @@ func encodeSource(work w: Workspace, parameters p: ParameterStore, config: Model
         gruInputForward(gx: gxB, x: xs, weights: encoderBackward, norm: normB?.input, rows: s * b, inputSize: e,
                         hiddenSize: h)
         let statesF = w.buffer(.statesForward, s * b * h), statesB = w.buffer(.statesBackward, s * b * h)
-        let cacheF = w.buffer(.cacheForward, s * b * 4 * h), cacheB = w.buffer(.cacheBackward, s * b * 4 * h)
+        let cacheF = w.buffer(.cacheForward, kept * b * 4 * h), cacheB = w.buffer(.cacheBackward, kept * b * 4 * h)
         let sourceMask = w.sourceMaskPointer
         gruSequenceForward(states: statesF, cache: cacheF, recurrentInputs: recurrentF, gh: gh, gx: gxF, masks: sourceMask,
-                           zero: zero, stateMask: stateMasks.0, weights: encoderForward, norm: normF, reverse: false,
-                           steps: s, batch: b, hiddenSize: h)
+                           zero: zero, stateMask: stateMasks.0, weights: encoderForward, norm: normF,
+                           keepsEveryStep: forBackward, reverse: false, steps: s, batch: b, hiddenSize: h)
         gruSequenceForward(states: statesB, cache: cacheB, recurrentInputs: recurrentB, gh: gh, gx: gxB, masks: sourceMask,
-                           zero: zero, stateMask: stateMasks.1, weights: encoderBackward, norm: normB, reverse: true,
-                           steps: s, batch: b, hiddenSize: h)
+                           zero: zero, stateMask: stateMasks.1, weights: encoderBackward, norm: normB,
+                           keepsEveryStep: forBackward, reverse: true, steps: s, batch: b, hiddenSize: h)
         let annotations = w.buffer(.annotations, s * b * c)
         annotationsForward(annotations: annotations, forward: statesF, backward: statesB, masks: sourceMask,
                            rows: s * b, hiddenSize: h)
