@@ -48,6 +48,10 @@ public final class EnsembleDecoder: StepDecoder {
         for member in members { member.select(parents: parents) }
     }
 
+    public func start(sentences: [Int32]) {
+        for member in members { member.start(sentences: sentences) }
+    }
+
     public func attention(row: Int) -> [Float] {
         var sum = members[0].attention(row: row)
         guard members.count > 1 else { return sum }

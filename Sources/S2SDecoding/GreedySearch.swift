@@ -1,16 +1,23 @@
 import S2SModel
 import S2STensor
 
-/// Greedy decoding of a batch: every sentence takes its most probable token at each step.
+/// Greedy decoding: every sentence takes its most probable token at each step.
 ///
-/// One row per unfinished sentence; a row that emits `</s>` leaves the batch through
-/// `select(parents:)`, so later steps only pay for sentences still being translated.
+/// One row per unfinished sentence, at most `rowLimit` at a time. A row that emits `</s>`
+/// leaves through `select(parents:)` and the next waiting sentence takes its place through
+/// `start(sentences:)` (continuous batching): every step runs a full batch until the sources
+/// run out, instead of a batch that thins out as its sentences end. Each weight matrix costs
+/// the same to stream through the cache whatever the number of rows, so full steps are what
+/// make batching pay. A sentence's translation does not depend on the rows beside it.
 public struct GreedySearch: Sendable {
     /// Length limit, normalization (only for the reported score) and attention collection.
     public var options: SearchOptions
+    /// Sentences decoded at once (the rest wait for a row to free up).
+    public var rowLimit: Int
 
-    public init(options: SearchOptions = SearchOptions()) {
+    public init(options: SearchOptions = SearchOptions(), rowLimit: Int = .max) {
         self.options = options
+        self.rowLimit = max(1, rowLimit)
     }
 
     /// Translates `sources` (token ids, each ending in `</s>`); result i is a one-element list
@@ -20,29 +27,30 @@ public struct GreedySearch: Sendable {
         if sources.isEmpty { return [] }
         let vocabularySize = decoder.targetVocabularySize
         let maxLengths = sources.map { options.maxTargetLength(sourceTokens: $0.count) }
+        let limit = min(rowLimit, sources.count)
         try decoder.begin(sources: sources)
+        if limit < sources.count { decoder.select(parents: (0..<limit).map(Int32.init)) }
 
-        // logProbabilities: [rows, V], sized once for the first (widest) step.
-        let logProbabilities = UnsafeMutableBufferPointer<Float>.allocate(capacity: sources.count * vocabularySize)
+        // logProbabilities: [rows, V], sized once for the widest step.
+        let logProbabilities = UnsafeMutableBufferPointer<Float>.allocate(capacity: limit * vocabularySize)
         defer { logProbabilities.deallocate() }
 
         var tokens = [[Int32]](repeating: [], count: sources.count)
         var scores = [Float](repeating: 0, count: sources.count)
         var attention = [[[Float]]](repeating: [], count: sources.count)
-        var rowSentence = Array(0..<sources.count)
-        var previousTokens = [Int32](repeating: SpecialTokens.bos, count: sources.count)
+        var rowSentence = Array(0..<limit)
+        var nextSentence = limit
+        var previousTokens = [Int32](repeating: SpecialTokens.bos, count: limit)
         var survivors: [Int32] = []
-        survivors.reserveCapacity(sources.count)
-        var step = 0
+        survivors.reserveCapacity(limit)
         while !rowSentence.isEmpty {
-            step += 1
             decoder.step(previousTokens: previousTokens, logProbabilities: logProbabilities)
             survivors.removeAll(keepingCapacity: true)
             for row in 0..<rowSentence.count {
                 let sentence = rowSentence[row]
                 let rowStart = row * vocabularySize
                 forbidNonOutputTokens(logProbabilities, rowStart: rowStart, vocabularySize: vocabularySize)
-                let token: Int32 = step >= maxLengths[sentence]
+                let token: Int32 = tokens[sentence].count + 1 >= maxLengths[sentence]
                     ? SpecialTokens.eos
                     : argmax(UnsafeBufferPointer(rebasing: logProbabilities[rowStart..<rowStart + vocabularySize]))
                 tokens[sentence].append(token)
@@ -56,7 +64,15 @@ public struct GreedySearch: Sendable {
             if survivors.count != rowSentence.count {
                 rowSentence = survivors.map { rowSentence[Int($0)] }
                 previousTokens.removeLast(previousTokens.count - survivors.count)
-                if !survivors.isEmpty { decoder.select(parents: survivors) }
+                let refill = min(limit - survivors.count, sources.count - nextSentence)
+                if !survivors.isEmpty || refill > 0 { decoder.select(parents: survivors) }
+                if refill > 0 {
+                    let starting = nextSentence..<(nextSentence + refill)
+                    decoder.start(sentences: starting.map(Int32.init))
+                    rowSentence += starting
+                    previousTokens += repeatElement(SpecialTokens.bos, count: refill)
+                    nextSentence += refill
+                }
             }
         }
         return (0..<sources.count).map { sentence in

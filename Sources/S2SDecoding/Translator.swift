@@ -56,7 +56,9 @@ public struct LineTranslation: Sendable, Equatable {
 ///
 /// Streaming: `add` queues a line and translates a full window as soon as one is queued;
 /// `flush` translates what is queued now (an interactive caller flushes when its input has
-/// nothing more ready). Results come out strictly in input order, one per line.
+/// nothing more ready). Results come out strictly in input order, one per line: after each
+/// batch with beam search, after each window with greedy search (whose batches are decoded
+/// as continuous streams, see `GreedySearch`).
 ///
 /// Workers: given several decoders (copies of one network), consecutive batches are decoded
 /// at the same time, one per decoder, each on one BLAS thread. A decoding step is a handful
@@ -142,6 +144,13 @@ public final class Translator {
                 emitted += 1
             }
         }
+        func record(_ items: [Int], _ results: [[Translation]]) {
+            for (item, result) in zip(items, results) {
+                let (line, chunk, _) = work[item]
+                pending[line].chunkResults[chunk] = result
+                pending[line].remainingChunks -= 1
+            }
+        }
         try emitReady()
         // Shortest first; ties keep input order, so results do not depend on sort stability.
         let order = work.indices.sorted {
@@ -151,20 +160,31 @@ public final class Translator {
         let batches = stride(from: 0, to: order.count, by: options.batchSize).map {
             Array(order[$0..<min(order.count, $0 + options.batchSize)])
         }
-        var next = 0
-        while next < batches.count {
-            let group = Array(batches[next..<min(batches.count, next + decoders.count)])
-            let results = try search(group.map { batch in batch.map { work[$0].tokens } })
-            for (batch, batchResults) in zip(group, results) {
-                for (item, result) in zip(batch, batchResults) {
-                    let (line, chunk, _) = work[item]
-                    pending[line].chunkResults[chunk] = result
-                    pending[line].remainingChunks -= 1
-                }
-                try emitReady()
-                try batchFinished()
+        if options.search.beamSize == 1 && batches.count > 1 {
+            // Greedy: worker w takes every W-th batch and decodes its share as one stream of at
+            // most `batchSize` rows, refilling the rows of finished sentences (GreedySearch), so
+            // the workers' steps stay full and they finish together. The window is handed out
+            // when every share is done.
+            let workers = min(decoders.count, batches.count)
+            let shares = (0..<workers).map { worker in
+                stride(from: worker, to: batches.count, by: workers).flatMap { batches[$0] }
             }
-            next += group.count
+            let results = try search(shares.map { share in share.map { work[$0].tokens } })
+            for (share, shareResults) in zip(shares, results) { record(share, shareResults) }
+            try emitReady()
+            try batchFinished()
+        } else {
+            var next = 0
+            while next < batches.count {
+                let group = Array(batches[next..<min(batches.count, next + decoders.count)])
+                let results = try search(group.map { batch in batch.map { work[$0].tokens } })
+                for (batch, batchResults) in zip(group, results) {
+                    record(batch, batchResults)
+                    try emitReady()
+                    try batchFinished()
+                }
+                next += group.count
+            }
         }
         work.removeAll(keepingCapacity: true)
         pending.removeAll(keepingCapacity: true)
@@ -198,7 +218,7 @@ public final class Translator {
     /// Greedy search for beam 1 (it shrinks the batch as sentences end), beam search otherwise.
     private func search(_ sources: [[Int32]], with decoder: StepDecoder) throws -> [[Translation]] {
         if options.search.beamSize == 1 {
-            return try GreedySearch(options: options.search).translate(sources, with: decoder)
+            return try GreedySearch(options: options.search, rowLimit: options.batchSize).translate(sources, with: decoder)
         }
         return try BeamSearch(options: options.search).translate(sources, with: decoder)
     }

@@ -44,14 +44,47 @@ func attentionKeysBackward(dAnnotations: UnsafeMutablePointer<Float>, gradients:
 }
 
 /// The source sentence each decoder row attends to, and the layout of the encoder's outputs.
+///
+/// Position j of sentence n is row `start(n) + j · positionStride` of keys and annotations:
+/// time-major [S, Bs, ·] in training (start(n) = n, stride Bs), sentence after sentence
+/// (start(n) = sentenceStart[n], stride 1) when decoding, where sentences join and leave.
 struct AttentionSource {
-    /// keys: [S, Bs, A] and annotations: [S, Bs, C], time-major over the Bs source sentences.
+    /// keys: [P, A] and annotations: [P, C], P source positions laid out as above.
     var keys, annotations: UnsafePointer<Float>
-    /// [Bs] real source lengths.
+    /// [N] real source lengths.
     var lengths: UnsafePointer<Int32>
     /// [R] source sentence of each decoder row; nil means row r attends to sentence r.
     var sentenceOfRow: UnsafePointer<Int32>?
-    var sourceBatch, sourceLength: Int
+    /// [N] first position of each sentence; nil means sentence n starts at row n.
+    var sentenceStart: UnsafePointer<Int32>?
+    /// Rows between consecutive positions of one sentence.
+    var positionStride: Int
+    /// Width S of an attention-weight row (the longest source).
+    var sourceLength: Int
+
+    /// Time-major [S, Bs, ·] outputs of one training batch.
+    init(timeMajorKeys keys: UnsafePointer<Float>, annotations: UnsafePointer<Float>, lengths: UnsafePointer<Int32>,
+         sourceBatch: Int, sourceLength: Int) {
+        self.keys = keys
+        self.annotations = annotations
+        self.lengths = lengths
+        self.positionStride = sourceBatch
+        self.sourceLength = sourceLength
+    }
+
+    /// Sentence-major outputs (sentence n at rows sentenceStart[n] ..< + lengths[n]), read by
+    /// rows of any sentences.
+    init(sentenceMajorKeys keys: UnsafePointer<Float>, annotations: UnsafePointer<Float>,
+         lengths: UnsafePointer<Int32>, sentenceStart: UnsafePointer<Int32>, sentenceOfRow: UnsafePointer<Int32>,
+         sourceLength: Int) {
+        self.keys = keys
+        self.annotations = annotations
+        self.lengths = lengths
+        self.sentenceOfRow = sentenceOfRow
+        self.sentenceStart = sentenceStart
+        self.positionStride = 1
+        self.sourceLength = sourceLength
+    }
 }
 
 /// One attention step for R decoder rows.
@@ -63,7 +96,7 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
                           hiddenTanh: UnsafeMutablePointer<Float>?, query: UnsafeMutablePointer<Float>,
                           state: UnsafePointer<Float>, source: AttentionSource, weights: AttentionWeights,
                           rows: Int, hiddenSize: Int, attentionSize: Int, contextSize: Int) {
-    let a = attentionSize, c = contextSize, sLen = source.sourceLength, bs = source.sourceBatch
+    let a = attentionSize, c = contextSize, sLen = source.sourceLength, stride = source.positionStride
     broadcastRows(query, bias: weights.bq, rows: rows, cols: a)
     BLAS.gemm(m: rows, n: a, k: hiddenSize, a: state, lda: hiddenSize, b: weights.Wq, ldb: a,
               beta: 1, c: query, ldc: a)
@@ -71,10 +104,11 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
         for row in chunk {
             let sentence = source.sentenceOfRow.map { Int($0[row]) } ?? row
             let length = Int(source.lengths[sentence])
+            let start = source.sentenceStart.map { Int($0[sentence]) } ?? sentence
             let queryRow = query + row * a, alphaRow = alpha + row * sLen
             var maxScore = -Float.greatestFiniteMagnitude
             for j in 0..<length {
-                let key = source.keys + (j * bs + sentence) * a
+                let key = source.keys + (start + j * stride) * a
                 let hidden = hiddenTanh.map { $0 + (row * sLen + j) * a }
                 var score = Lanes(repeating: 0)
                 var k = 0
@@ -106,7 +140,7 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
             contextRow.update(repeating: 0, count: c)
             for j in 0..<length {
                 let weight = Lanes(repeating: alphaRow[j])
-                let annotation = source.annotations + (j * bs + sentence) * c
+                let annotation = source.annotations + (start + j * stride) * c
                 var k = 0
                 while k < c {
                     let w = min(16, c - k)
@@ -118,7 +152,7 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
 }
 }
 
-/// Backward of `attentionStepForward` (training: row r attends to sentence r).
+/// Backward of `attentionStepForward` (training: time-major, row r attends to sentence r).
 ///
 /// dContext: [R, C] → dState: [R, H] (+=), dKeys: [S, B, A] (+=), dAnnotations: [S, B, C] (+=),
 /// dWq, dbq, dv (+=). dQuery: [R, A] and dAlpha: [S] scratch.
@@ -129,7 +163,8 @@ func attentionStepBackward(dState: UnsafeMutablePointer<Float>, dKeys: UnsafeMut
                            hiddenTanh: UnsafePointer<Float>, state: UnsafePointer<Float>,
                            source: AttentionSource, weights: AttentionWeights,
                            rows: Int, hiddenSize: Int, attentionSize: Int, contextSize: Int) {
-    let a = attentionSize, c = contextSize, sLen = source.sourceLength, bs = source.sourceBatch
+    let a = attentionSize, c = contextSize, sLen = source.sourceLength, bs = source.positionStride
+    precondition(source.sentenceOfRow == nil && source.sentenceStart == nil, "attention backward is time-major")
     let one = Lanes(repeating: 1)
     dQuery.update(repeating: 0, count: rows * a)
     for row in 0..<rows {

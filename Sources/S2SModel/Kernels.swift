@@ -51,6 +51,19 @@ final class FloatBuffer {
         return pointer
     }
 
+    /// A pointer to at least `count` floats whose first `keeping` floats survive a growth.
+    @discardableResult
+    func reserve(_ count: Int, keeping: Int) -> UnsafeMutablePointer<Float> {
+        guard count > capacity else { return pointer }
+        let old = pointer, oldCapacity = capacity
+        capacity = count + count / 4
+        pointer = .allocate(capacity: capacity)
+        pointer.initialize(repeating: 0, count: capacity)
+        pointer.update(from: old, count: min(keeping, oldCapacity))
+        old.deallocate()
+        return pointer
+    }
+
     /// Reserves `count` floats and sets them to zero.
     @discardableResult
     func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {

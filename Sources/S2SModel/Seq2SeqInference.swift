@@ -4,18 +4,28 @@ import S2STensor
 /// as training, without dropout, one target token per `step` for every row at once.
 ///
 /// Rows are hypotheses; each remembers its source sentence, so `select` can duplicate, reorder
-/// or drop rows while attention keeps reading the right annotations.
+/// or drop rows, and `start` can add rows for sentences not begun yet, while attention keeps
+/// reading the right annotations. `begin` encodes the sources `encoderBatchSize` at a time
+/// (in the order given: callers sort by length, so little of it is padding) and lays each
+/// sentence's keys and annotations out on its own, sentence after sentence.
 public final class Seq2SeqInference: StepDecoder {
     /// The network's hyperparameters.
     public let config: ModelConfig
     /// The parameters decoded with (shared, not copied).
     public let parameters: ParameterStore
+    /// Sentences the encoder runs together.
+    public var encoderBatchSize = 64
 
     public var targetVocabularySize: Int { config.targetVocabularySize }
 
     private let work = Workspace()
-    private var encoded: EncoderOutputs?
-    private var sourceBatch = 0, sourceLength = 0
+    /// Encoder outputs of every source of `begin`, sentence-major: keys [P, A], annotations
+    /// [P, C]; sentence n occupies positions sentenceStart[n] ..< sentenceStart[n] + sourceLengths[n].
+    private let keys = FloatBuffer(), annotations = FloatBuffer()
+    private var sentenceStart: [Int32] = [], sourceLengths: [Int32] = []
+    /// [N, H] each source sentence's initial decoder state s_0.
+    private let initialStates = FloatBuffer()
+    private var sentenceCount = 0, sourceLength = 0
     /// [R] source sentence of each row.
     private var sentenceOfRow: [Int32] = []
     /// [R, H] decoder state s of each row; [R, S] its last attention weights.
@@ -39,24 +49,64 @@ public final class Seq2SeqInference: StepDecoder {
         for (row, sentence) in sources.enumerated() where sentence.isEmpty {
             throw ModelError.invalidBatch("source sentence \(row) is empty")
         }
-        let matrix = TokenMatrix(padding: sources)
-        try Seq2SeqModel.validate(matrix: matrix, side: "source", vocabularySize: config.sourceVocabularySize)
-        sourceBatch = matrix.batchSize
-        sourceLength = matrix.maxLength
-        work.prepareSource(matrix)
-        let outputs = encodeSource(work: work, parameters: parameters, config: config, batch: sourceBatch,
-                                   sourceLength: sourceLength, embeddingMask: nil, stateMasks: (nil, nil),
-                                   forBackward: false)
-        encoded = outputs
-        rows = sourceBatch
-        sentenceOfRow = (0..<sourceBatch).map(Int32.init)
-        let h = config.hiddenSize
-        state.reserve(rows * h).update(from: outputs.initialState, count: rows * h)
-        alpha.zeroed(rows * sourceLength)
+        let chunkSize = max(1, encoderBatchSize)
+        let chunks = stride(from: 0, to: sources.count, by: chunkSize).map {
+            TokenMatrix(padding: Array(sources[$0..<min(sources.count, $0 + chunkSize)]))
+        }
+        for chunk in chunks {
+            try Seq2SeqModel.validate(matrix: chunk, side: "source", vocabularySize: config.sourceVocabularySize)
+        }
+        let h = config.hiddenSize, c = 2 * h, a = config.attentionSize
+        sentenceCount = sources.count
+        sourceLengths = sources.map { Int32($0.count) }
+        sourceLength = sources.map(\.count).max()!
+        sentenceStart.removeAll(keepingCapacity: true)
+        var positions = 0
+        for sentence in sources {
+            sentenceStart.append(Int32(positions))
+            positions += sentence.count
+        }
+        let allKeys = keys.reserve(positions * a), allAnnotations = annotations.reserve(positions * c)
+        let states = initialStates.reserve(sentenceCount * h)
+        var first = 0
+        for chunk in chunks {
+            let b = chunk.batchSize
+            work.prepareSource(chunk)
+            let outputs = encodeSource(work: work, parameters: parameters, config: config, batch: b,
+                                       sourceLength: chunk.maxLength, embeddingMask: nil, stateMasks: (nil, nil),
+                                       forBackward: false)
+            // Time-major [S, b, ·] → sentence after sentence.
+            for i in 0..<b {
+                let sentence = first + i, start = Int(sentenceStart[sentence])
+                for j in 0..<Int(chunk.lengths[i]) {
+                    (allKeys + (start + j) * a).update(from: outputs.keys + (j * b + i) * a, count: a)
+                    (allAnnotations + (start + j) * c).update(from: outputs.annotations + (j * b + i) * c, count: c)
+                }
+                (states + sentence * h).update(from: outputs.initialState + i * h, count: h)
+            }
+            first += b
+        }
+        rows = 0
+        sentenceOfRow.removeAll(keepingCapacity: true)
+        start(sentences: (0..<sentenceCount).map(Int32.init))
+    }
+
+    public func start(sentences: [Int32]) {
+        let h = config.hiddenSize, s = sourceLength
+        let newRows = rows + sentences.count
+        let states = state.reserve(newRows * h, keeping: rows * h)
+        let weights = alpha.reserve(newRows * s, keeping: rows * s)
+        for (offset, sentence) in sentences.enumerated() {
+            precondition(sentence >= 0 && Int(sentence) < sentenceCount, "start: sentence \(sentence) outside 0..<\(sentenceCount)")
+            (states + (rows + offset) * h).update(from: initialStates.pointer + Int(sentence) * h, count: h)
+            (weights + (rows + offset) * s).update(repeating: 0, count: s)
+            sentenceOfRow.append(sentence)
+        }
+        rows = newRows
     }
 
     public func step(previousTokens: [Int32], logProbabilities: UnsafeMutableBufferPointer<Float>) {
-        guard let encoded else { preconditionFailure("Seq2SeqInference.step before begin(sources:)") }
+        precondition(sentenceCount > 0, "Seq2SeqInference.step before begin(sources:)")
         precondition(previousTokens.count == rows, "step: \(previousTokens.count) tokens for \(rows) rows")
         let r = rows, e = config.embeddingSize, h = config.hiddenSize, c = 2 * h, a = config.attentionSize
         let v = config.targetVocabularySize
@@ -83,10 +133,7 @@ public final class Seq2SeqInference: StepDecoder {
         gruStepForward(h: s1, cache: gateCache, recurrentInput: unused, gh: scratch, hPrev: state.pointer, gx: gates,
                        mask: nil, stateMask: nil, weights: gru1, norm: nil, batch: r, hiddenSize: h)
         let contexts = context.reserve(r * c)
-        sentenceOfRow.withUnsafeBufferPointer { sentences in
-            let source = AttentionSource(keys: encoded.keys, annotations: encoded.annotations,
-                                         lengths: encoded.sourceLengths, sentenceOfRow: sentences.baseAddress!,
-                                         sourceBatch: sourceBatch, sourceLength: sourceLength)
+        withSource { source in
             attentionStepForward(context: contexts, alpha: alpha.reserve(r * sourceLength),
                                  hiddenTanh: nil, query: query.reserve(r * a),
                                  state: s1, source: source, weights: attentionWeights, rows: r,
@@ -123,8 +170,21 @@ public final class Seq2SeqInference: StepDecoder {
     }
 
     public func attention(row: Int) -> [Float] {
-        guard let encoded, row >= 0, row < rows else { return [] }
-        let length = Int(encoded.sourceLengths[Int(sentenceOfRow[row])])
+        guard row >= 0, row < rows else { return [] }
+        let length = Int(sourceLengths[Int(sentenceOfRow[row])])
         return Array(UnsafeBufferPointer(start: alpha.pointer + row * sourceLength, count: length))
+    }
+
+    /// What attention reads: the sentence-major encoder outputs and each row's sentence.
+    private func withSource(_ body: (AttentionSource) -> Void) {
+        sentenceOfRow.withUnsafeBufferPointer { sentences in
+            sourceLengths.withUnsafeBufferPointer { lengths in
+                sentenceStart.withUnsafeBufferPointer { starts in
+                    body(AttentionSource(sentenceMajorKeys: keys.pointer, annotations: annotations.pointer,
+                                         lengths: lengths.baseAddress!, sentenceStart: starts.baseAddress!,
+                                         sentenceOfRow: sentences.baseAddress!, sourceLength: sourceLength))
+                }
+            }
+        }
     }
 }

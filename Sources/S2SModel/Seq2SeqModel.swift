@@ -149,8 +149,8 @@ public final class Seq2SeqModel {
         let cache1 = w.buffer(.cache1, t * b * 4 * h), cache2 = w.buffer(.cache2, t * b * 4 * h)
         let contexts = w.buffer(.contexts, t * b * c), alphas = w.buffer(.alphas, t * b * s)
         let hiddenTanh = w.buffer(.hiddenTanh, t * b * s * a), query = w.buffer(.query, b * a)
-        let source = AttentionSource(keys: keys, annotations: annotations, lengths: sourceLengths,
-                                     sentenceOfRow: nil, sourceBatch: b, sourceLength: s)
+        let source = AttentionSource(timeMajorKeys: keys, annotations: annotations, lengths: sourceLengths,
+                                     sourceBatch: b, sourceLength: s)
         for i in 0..<t {
             let previous = i == 0 ? UnsafePointer(initialState) : UnsafePointer(states2 + (i - 1) * b * h)
             gruStepForward(h: states1 + i * b * h, cache: cache1 + i * b * 4 * h,

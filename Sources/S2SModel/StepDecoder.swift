@@ -21,6 +21,11 @@ public protocol StepDecoder: AnyObject {
     /// copied; old rows may repeat or vanish). `parents.count` is the new number of rows.
     func select(parents: [Int32])
 
+    /// Appends one row per sentence in `sentences` (indices into `begin`'s sources), each at
+    /// its sentence's initial state, after the current rows: greedy search refills the rows of
+    /// finished sentences with new ones, so every step runs a full batch.
+    func start(sentences: [Int32])
+
     /// The attention weights α of row `row` at the last step, one per real source position.
     func attention(row: Int) -> [Float]
 }

@@ -105,6 +105,25 @@ final class SearchTests: XCTestCase {
         XCTAssertLessThan(decoder.rowsPerStep.last!, sources.count)
     }
 
+    /// Continuous batching: with fewer rows than sentences, greedy refills the row of each
+    /// finished sentence with a waiting one. Same translations and scores as all rows at once,
+    /// never more rows than the limit, and every step full until the last sentence has started.
+    func testGreedyRefillsRowsWithWaitingSentences() throws {
+        for seed in UInt64(0)..<10 {
+            let all = try GreedySearch().translate(sources, with: toy(seed: seed))
+            for limit in [1, 2, 3] {
+                let decoder = toy(seed: seed)
+                let limited = try GreedySearch(rowLimit: limit).translate(sources, with: decoder)
+                XCTAssertEqual(limited, all, "seed \(seed), limit \(limit)")
+                XCTAssertEqual(decoder.rowsPerStep.max(), limit)
+                let longest = all.map { $0[0].tokens.count + 1 }.max()!
+                XCTAssertTrue(decoder.rowsPerStep.dropLast(longest).allSatisfy { $0 == limit },
+                              "seed \(seed), limit \(limit): \(decoder.rowsPerStep)")
+                XCTAssertEqual(decoder.rowsPerStep.reduce(0, +), all.reduce(0) { $0 + $1[0].tokens.count + 1 })
+            }
+        }
+    }
+
     /// The length limit forces </s>: a model that never wants to stop still stops.
     func testLengthLimitForcesEnd() throws {
         // </s> gets likelier with length but stays far below token 4 before the limit.
@@ -120,6 +139,12 @@ final class SearchTests: XCTestCase {
             // Limit: 2 × 2 + 1 = 5 tokens with </s>, so 4 pieces.
             XCTAssertEqual(search[0][0].tokens, [4, 4, 4, 4], "beam \(beam)")
         }
+        // Each sentence counts its own steps, also when it joins a running batch.
+        let decoder = FunctionDecoder(vocabularySize: 6, distribution: never)
+        let options = SearchOptions(maxLengthFactor: 2, maxLengthConstant: 1)
+        let results = try GreedySearch(options: options, rowLimit: 1).translate([[4, 4, 3], [4, 3], [4, 4, 3]],
+                                                                                with: decoder)
+        XCTAssertEqual(results.map { $0[0].tokens.count }, [4, 2, 4])
     }
 
     /// Sources must end in </s>.

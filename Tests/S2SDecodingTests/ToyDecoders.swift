@@ -11,6 +11,7 @@ final class FunctionDecoder: StepDecoder {
     let targetVocabularySize: Int
     let distribution: ([Int32], [Int32]) -> [Float]
     private(set) var rows: [(source: [Int32], prefix: [Int32])] = []
+    private var sources: [[Int32]] = []
     /// Rows per step call, to check that greedy batches shrink.
     private(set) var rowsPerStep: [Int] = []
     private(set) var beginCount = 0
@@ -22,6 +23,7 @@ final class FunctionDecoder: StepDecoder {
 
     func begin(sources: [[Int32]]) throws {
         beginCount += 1
+        self.sources = sources
         rows = sources.map { (source: $0, prefix: []) }
     }
 
@@ -39,6 +41,10 @@ final class FunctionDecoder: StepDecoder {
 
     func select(parents: [Int32]) {
         rows = parents.map { rows[Int($0)] }
+    }
+
+    func start(sentences: [Int32]) {
+        rows += sentences.map { (source: sources[Int($0)], prefix: []) }
     }
 
     func attention(row: Int) -> [Float] {

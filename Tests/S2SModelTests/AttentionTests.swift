@@ -23,9 +23,8 @@ final class AttentionTests: XCTestCase {
             attentionKeysForward(keys: keys.pointer, annotations: store.tensor("annotations").baseAddress!,
                                  weights: weights, rows: s * b, contextSize: c, attentionSize: a)
             lengths.withUnsafeBufferPointer { lengthPointer in
-                let source = AttentionSource(keys: keys.pointer, annotations: store.tensor("annotations").baseAddress!,
-                                             lengths: lengthPointer.baseAddress!, sentenceOfRow: nil,
-                                             sourceBatch: b, sourceLength: s)
+                let source = AttentionSource(timeMajorKeys: keys.pointer, annotations: store.tensor("annotations").baseAddress!,
+                                             lengths: lengthPointer.baseAddress!, sourceBatch: b, sourceLength: s)
                 attentionStepForward(context: context.pointer, alpha: alpha.pointer, hiddenTanh: hiddenTanh.pointer,
                                      query: query.pointer, state: store.tensor("state").baseAddress!, source: source,
                                      weights: weights, rows: b, hiddenSize: h, attentionSize: a, contextSize: c)
@@ -45,9 +44,8 @@ final class AttentionTests: XCTestCase {
         dKeys.zeroed(s * b * a)
         let weights = AttentionWeights(store)
         lengths.withUnsafeBufferPointer { lengthPointer in
-            let source = AttentionSource(keys: keys.pointer, annotations: store.tensor("annotations").baseAddress!,
-                                         lengths: lengthPointer.baseAddress!, sentenceOfRow: nil,
-                                         sourceBatch: b, sourceLength: s)
+            let source = AttentionSource(timeMajorKeys: keys.pointer, annotations: store.tensor("annotations").baseAddress!,
+                                         lengths: lengthPointer.baseAddress!, sourceBatch: b, sourceLength: s)
             attentionStepBackward(dState: gradients.tensor("state").baseAddress!, dKeys: dKeys.pointer,
                                   dAnnotations: gradients.tensor("annotations").baseAddress!, dQuery: dQuery.pointer,
                                   dAlpha: dAlpha.pointer, gradients: AttentionGradients(gradients),
