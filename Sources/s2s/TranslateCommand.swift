@@ -33,6 +33,9 @@ struct TranslateCommand: ParsableCommand {
     @Option(name: .customLong("batch"), help: "Sentences decoded together (sorted by length, output in input order).")
     var batchSize = 32
 
+    @Option(name: .customLong("maxi-batch"), help: "Batches read ahead and sorted by length together (greedy search decodes them as one stream, handed out when done).")
+    var maxiBatch = 16
+
     @Option(name: .customLong("max-length-factor"),
             help: "Longest translation: this × source pieces + 5 target pieces (then </s> is forced).")
     var maxLengthFactor = 2.5
@@ -71,6 +74,7 @@ struct TranslateCommand: ParsableCommand {
         if models.isEmpty { throw ValidationError("give a model with -m/--model") }
         if beamSize < 1 { throw ValidationError("--beam must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch must be at least 1") }
+        if maxiBatch < 1 { throw ValidationError("--maxi-batch must be at least 1") }
         if maxSourceLength < 1 { throw ValidationError("--max-source-length must be at least 1") }
         if !(maxLengthFactor > 0) { throw ValidationError("--max-length-factor must be positive") }
         if !(lengthNormalization >= 0) { throw ValidationError("--normalize must be ≥ 0") }
@@ -82,7 +86,8 @@ struct TranslateCommand: ParsableCommand {
                                    lengthPenalty: LengthPenalty(alpha: lengthNormalization),
                                    maxLengthFactor: maxLengthFactor, maxLengthConstant: 5,
                                    collectAttention: alignment || attentionPlotDirectory != nil)
-        return TranslatorOptions(search: search, batchSize: batchSize, maxSourceLength: maxSourceLength)
+        return TranslatorOptions(search: search, batchSize: batchSize, sortWindowBatches: maxiBatch,
+                                 maxSourceLength: maxSourceLength)
     }
 
     func run() {
