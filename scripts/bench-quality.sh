@@ -56,7 +56,8 @@ if [[ " $only " == *" opennmt "* ]]; then
   # wide with additive ("mlp") attention, E 256, 1 layer each, Adam with the schedule chosen
   # above, clipping 1, label smoothing 0.1, dropout 0.1, 2000-token batches, validation every
   # 500 updates, 2 threads (torch's default). OpenNMT-py's decoder feeds attention back as
-  # input (Luong-style) where s2s's is a conditional GRU.
+  # input (Luong-style) where s2s's is a conditional GRU, and its GRUs have no layer
+  # normalization (s2s's default; `--no-layer-normalization` gives the plain cells).
   cat > "$onmt/config.yaml" <<EOF
 save_data: $onmt/run
 src_vocab: $onmt/vocab.src

@@ -94,8 +94,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .customLong("tied-embeddings"), help: "Share the output layer with the target embeddings.")
     var tiedEmbeddings = false
 
-    @Flag(name: .customLong("layer-normalization"), help: "Layer-normalize both projections of every GRU (as Nematus/Marian --layer-normalization).")
-    var layerNormalization = false
+    @Flag(name: .customLong("layer-normalization"), inversion: .prefixedNo,
+          help: "Layer-normalize both projections of every GRU (as Nematus/Marian --layer-normalization; +1.3 BLEU in 30 minutes on Multi30k, see BENCHMARKS.md).")
+    var layerNormalization = true
 
     @Option(name: .customLong("save-frequency"), help: "Write a checkpoint every N updates.")
     var saveFrequency = 1000

@@ -87,6 +87,18 @@ final class TrainCommandTests: XCTestCase {
         let translated = try runS2S(["translate", "-m", model, "--beam", "2"], input: "a man rides a bike\nthe house\n")
         XCTAssertEqual(translated.status, 0, translated.stderr)
         XCTAssertEqual(translated.stdout.split(separator: "\n", omittingEmptySubsequences: false).count, 3, translated.stdout)
+
+        // Layer normalization is on by default; --no-layer-normalization gives the plain cells.
+        for (flags, expected) in [([String](), "true"), (["--no-layer-normalization"], "false")] {
+            let plain = work + "/plain.s2s"
+            let run = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", plain, "--max-updates", "1"]
+                                 + flags + Self.tinyModel)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let described = try runS2S(["info", plain])
+            XCTAssertTrue(described.stdout.split(separator: "\n").contains {
+                $0.split(separator: " ", omittingEmptySubsequences: true) == ["layerNormalization", Substring(expected)]
+            }, "\(flags): \(described.stdout)")
+        }
     }
 
     func testSIGINTSavesACheckpointThatResumeContinues() throws {
