@@ -16,7 +16,7 @@ public struct TranslatorOptions: Sendable, Equatable {
     /// their translations are joined with one space. Nothing is dropped.
     public var maxSourceLength: Int
 
-    public init(search: SearchOptions = SearchOptions(), batchSize: Int = 32, sortWindowBatches: Int = 16,
+    public init(search: SearchOptions = SearchOptions(), batchSize: Int = 64, sortWindowBatches: Int = 16,
                 maxSourceLength: Int = 128) {
         self.search = search
         self.batchSize = max(1, batchSize)

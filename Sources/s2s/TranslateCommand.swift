@@ -31,7 +31,7 @@ struct TranslateCommand: ParsableCommand {
     var beamSize = 1
 
     @Option(name: .customLong("batch"), help: "Sentences decoded together (sorted by length, output in input order).")
-    var batchSize = 32
+    var batchSize = 64
 
     @Option(name: .customLong("maxi-batch"), help: "Batches read ahead and sorted by length together (greedy search decodes them as one stream, handed out when done).")
     var maxiBatch = 16

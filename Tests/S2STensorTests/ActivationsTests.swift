@@ -61,7 +61,7 @@ final class ActivationsTests: XCTestCase {
         }
     }
 
-    /// One vector mixing clamped, series and polynomial lanes: every lane must be computed as
+    /// One vector mixing clamped, tiny-argument and polynomial lanes: every lane must be computed as
     /// if it were alone (the selects must not leak between lanes) and match libm.
     func testMixedLanesAreIndependent() {
         let inputs: [Float] = [-1e30, -100, -88, -20, -1, -0.07, -0.0625, -0.01,
