@@ -17,9 +17,11 @@ build: setup
 	$(SWIFT) build -c $(CONFIG) --product s2s
 
 # Optimized build with testability (@testable imports): the numeric tests (gradient checks,
-# short training runs) are 10–50× faster than in a debug build, which keeps CI short.
+# short training runs) are 10–50× faster than in a debug build, which keeps CI short. The tests
+# that need real text read Multi30k from $(CORPUS) (fetched into data/cache when ../shared is
+# absent, see scripts/corpus-path.sh).
 test: setup
-	$(SWIFT) test -c release -Xswiftc -enable-testing --disable-swift-testing
+	S2S_CORPUS="$(CORPUS)" $(SWIFT) test -c release -Xswiftc -enable-testing --disable-swift-testing
 
 demo: build
 	@scripts/demo.sh "$(BIN)" "$(CORPUS)" "$(WORK)"
