@@ -41,17 +41,10 @@ final class FloatBuffer {
 
     /// A pointer to at least `count` floats; old contents are lost when it has to grow.
     @discardableResult
-    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if count > capacity {
-            pointer.deallocate()
-            capacity = count + count / 4
-            pointer = .allocate(capacity: capacity)
-            pointer.initialize(repeating: 0, count: capacity)
-        }
-        return pointer
-    }
+    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> { reserve(count, keeping: 0) }
 
-    /// A pointer to at least `count` floats whose first `keeping` floats survive a growth.
+    /// A pointer to at least `count` floats whose first `keeping` floats survive a growth
+    /// (to count + count/4, zero-filled beyond them).
     @discardableResult
     func reserve(_ count: Int, keeping: Int) -> UnsafeMutablePointer<Float> {
         guard count > capacity else { return pointer }
