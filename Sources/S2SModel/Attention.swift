@@ -7,7 +7,11 @@ import S2STensor
 /// The attention tensors, read-only. Wq: [H, A], bq: [A], Uk: [C, A], v: [A].
 struct AttentionWeights {
     var Wq, bq, Uk, v: UnsafePointer<Float>
-    init(_ store: ParameterStore) {
+    /// Wq and Uk packed for small products (decoding), or nil.
+    var packedWq, packedUk: PackedMatrix?
+    init(_ store: ParameterStore, packed: PackedWeights? = nil) {
+        packedWq = packed?["attention.Wq"]
+        packedUk = packed?["attention.Uk"]
         Wq = UnsafePointer(store.tensor("attention.Wq").baseAddress!)
         bq = UnsafePointer(store.tensor("attention.bq").baseAddress!)
         Uk = UnsafePointer(store.tensor("attention.Uk").baseAddress!)
@@ -30,7 +34,7 @@ struct AttentionGradients {
 func attentionKeysForward(keys: UnsafeMutablePointer<Float>, annotations: UnsafePointer<Float>,
                           weights: AttentionWeights, rows: Int, contextSize: Int, attentionSize: Int) {
     BLAS.gemm(m: rows, n: attentionSize, k: contextSize, a: annotations, lda: contextSize,
-              b: weights.Uk, ldb: attentionSize, beta: 0, c: keys, ldc: attentionSize)
+              b: weights.Uk, ldb: attentionSize, packedB: weights.packedUk, beta: 0, c: keys, ldc: attentionSize)
 }
 
 /// Backward of `attentionKeysForward`: dUk += annotationsᵀ·dKeys, dAnnotations += dKeys·Ukᵀ.
@@ -99,7 +103,7 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
     let a = attentionSize, c = contextSize, sLen = source.sourceLength, stride = source.positionStride
     broadcastRows(query, bias: weights.bq, rows: rows, cols: a)
     BLAS.gemm(m: rows, n: a, k: hiddenSize, a: state, lda: hiddenSize, b: weights.Wq, ldb: a,
-              beta: 1, c: query, ldc: a)
+              packedB: weights.packedWq, beta: 1, c: query, ldc: a)
     forEachRowChunk(rows: rows) { _, chunk in
         for row in chunk {
             let sentence = source.sentenceOfRow.map { Int($0[row]) } ?? row

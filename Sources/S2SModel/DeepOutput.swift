@@ -8,7 +8,12 @@ import S2STensor
 /// Deep-output tensors. Ws: [H, E], Wy: [E, E], Wc: [C, E], b: [E].
 struct DeepOutputWeights {
     var Ws, Wy, Wc, b: UnsafePointer<Float>
-    init(_ store: ParameterStore) {
+    /// Ws, Wy and Wc packed for small products (decoding), or nil.
+    var packedWs, packedWy, packedWc: PackedMatrix?
+    init(_ store: ParameterStore, packed: PackedWeights? = nil) {
+        packedWs = packed?["output.Ws"]
+        packedWy = packed?["output.Wy"]
+        packedWc = packed?["output.Wc"]
         Ws = UnsafePointer(store.tensor("output.Ws").baseAddress!)
         Wy = UnsafePointer(store.tensor("output.Wy").baseAddress!)
         Wc = UnsafePointer(store.tensor("output.Wc").baseAddress!)
@@ -34,9 +39,12 @@ func deepOutputForward(t: UnsafeMutablePointer<Float>, states: UnsafePointer<Flo
                        contextSize: Int) {
     let e = embeddingSize
     broadcastRows(t, bias: weights.b, rows: rows, cols: e)
-    BLAS.gemm(m: rows, n: e, k: hiddenSize, a: states, lda: hiddenSize, b: weights.Ws, ldb: e, beta: 1, c: t, ldc: e)
-    BLAS.gemm(m: rows, n: e, k: e, a: embeddings, lda: e, b: weights.Wy, ldb: e, beta: 1, c: t, ldc: e)
-    BLAS.gemm(m: rows, n: e, k: contextSize, a: contexts, lda: contextSize, b: weights.Wc, ldb: e, beta: 1, c: t, ldc: e)
+    BLAS.gemm(m: rows, n: e, k: hiddenSize, a: states, lda: hiddenSize, b: weights.Ws, ldb: e, packedB: weights.packedWs,
+              beta: 1, c: t, ldc: e)
+    BLAS.gemm(m: rows, n: e, k: e, a: embeddings, lda: e, b: weights.Wy, ldb: e, packedB: weights.packedWy,
+              beta: 1, c: t, ldc: e)
+    BLAS.gemm(m: rows, n: e, k: contextSize, a: contexts, lda: contextSize, b: weights.Wc, ldb: e, packedB: weights.packedWc,
+              beta: 1, c: t, ldc: e)
     Activations.tanhInPlace(UnsafeMutableBufferPointer(start: t, count: rows * e))
 }
 
@@ -77,6 +85,8 @@ struct OutputMatrix {
     var matrix: UnsafePointer<Float>
     var tied: Bool
     var bias: UnsafePointer<Float>
+    /// op(matrix) [E, V] packed for small products (decoding), or nil.
+    var packed: PackedMatrix? = nil
 }
 
 /// One GEMM over every position: t: [N, E] → logits: [N, V] = t·W_o + b_o (tied: t·E_tgtᵀ + b_o).
@@ -85,7 +95,7 @@ func outputProjectionForward(logits: UnsafeMutablePointer<Float>, t: UnsafePoint
     let e = embeddingSize, v = vocabularySize
     broadcastRows(logits, bias: output.bias, rows: rows, cols: v)
     BLAS.gemm(transB: output.tied, m: rows, n: v, k: e, a: t, lda: e, b: output.matrix,
-              ldb: output.tied ? e : v, beta: 1, c: logits, ldc: v)
+              ldb: output.tied ? e : v, packedB: output.packed, beta: 1, c: logits, ldc: v)
 }
 
 /// Backward of `outputProjectionForward`: dT = dLogits·Wᵀ (overwritten), dW (+=), dbo (+=).

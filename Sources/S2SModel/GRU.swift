@@ -18,8 +18,12 @@ struct GRUWeights {
     /// Layer-normalization gains g_W, g_U: [3H], or nil when the GRU is not normalized.
     var inputGain, recurrentGain: UnsafePointer<Float>?
     var isNormalized: Bool { inputGain != nil }
+    /// W and U packed for small products (decoding), or nil.
+    var packedW, packedU: PackedMatrix?
 
-    init(_ store: ParameterStore, _ prefix: String) {
+    init(_ store: ParameterStore, _ prefix: String, packed: PackedWeights? = nil) {
+        packedW = packed?["\(prefix).W"]
+        packedU = packed?["\(prefix).U"]
         W = UnsafePointer(store.tensor("\(prefix).W").baseAddress!)
         b = UnsafePointer(store.tensor("\(prefix).b").baseAddress!)
         U = UnsafePointer(store.tensor("\(prefix).U").baseAddress!)
@@ -64,22 +68,24 @@ struct GRUNormCaches {
 /// keeps its statistics in `norm` (nil when decoding: no backward pass follows).
 func gruInputForward(gx: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weights: GRUWeights,
                      norm: LayerNormCache?, rows: Int, inputSize: Int, hiddenSize: Int) {
-    gateProjection(gx, x: x, matrix: weights.W, bias: weights.b, gain: weights.inputGain, norm: norm,
+    gateProjection(gx, x: x, matrix: weights.W, packed: weights.packedW, bias: weights.b, gain: weights.inputGain, norm: norm,
                    rows: rows, inputSize: inputSize, hiddenSize: hiddenSize)
 }
 
 /// y = x·M + bias, or LN(x·M)·gain + bias when `gain` is given (the shared form of both GRU
 /// projections). x: [rows, In], M: [In, 3H] → y: [rows, 3H].
 private func gateProjection(_ y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, matrix: UnsafePointer<Float>,
-                            bias: UnsafePointer<Float>, gain: UnsafePointer<Float>?, norm: LayerNormCache?,
+                            packed: PackedMatrix?, bias: UnsafePointer<Float>, gain: UnsafePointer<Float>?, norm: LayerNormCache?,
                             rows: Int, inputSize: Int, hiddenSize: Int) {
     let g = 3 * hiddenSize
     if let gain {
-        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix, ldb: g, beta: 0, c: y, ldc: g)
+        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix, ldb: g, packedB: packed,
+                  beta: 0, c: y, ldc: g)
         layerNormForward(values: y, gain: gain, shift: bias, cache: norm, rows: rows, width: g)
     } else {
         broadcastRows(y, bias: bias, rows: rows, cols: g)
-        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix, ldb: g, beta: 1, c: y, ldc: g)
+        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix, ldb: g, packedB: packed,
+                  beta: 1, c: y, ldc: g)
     }
 }
 
@@ -117,7 +123,7 @@ func gruStepForward(h: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<
     let hs = hiddenSize, g = 3 * hs
     recurrentInput.update(from: hPrev, count: batch * hs)
     if let stateMask { multiplyInPlace(recurrentInput, by: stateMask, count: batch * hs) }
-    gateProjection(gh, x: recurrentInput, matrix: weights.U, bias: weights.c, gain: weights.recurrentGain, norm: norm,
+    gateProjection(gh, x: recurrentInput, matrix: weights.U, packed: weights.packedU, bias: weights.c, gain: weights.recurrentGain, norm: norm,
                    rows: batch, inputSize: hs, hiddenSize: hs)
     let one = Lanes(repeating: 1)
     forEachRowChunk(rows: batch) { _, chunk in

@@ -13,6 +13,8 @@ public final class Seq2SeqInference: StepDecoder {
     public let config: ModelConfig
     /// The parameters decoded with (shared, not copied).
     public let parameters: ParameterStore
+    /// Their matrices packed for small products (shared by every decoder on this model).
+    public let packedWeights: PackedWeights
     /// Sentences the encoder runs together.
     public var encoderBatchSize = 64
 
@@ -37,11 +39,23 @@ public final class Seq2SeqInference: StepDecoder {
     private let query = FloatBuffer(), deep = FloatBuffer(), dropped = FloatBuffer()
     private var rows = 0
 
-    public init(config: ModelConfig, parameters: ParameterStore) throws {
+    /// A decoder over `parameters` (checked against `config`), with their matrices packed.
+    public convenience init(config: ModelConfig, parameters: ParameterStore) throws {
         try config.validate()
-        try Seq2SeqParameters.check(parameters, against: config)
+        self.init(checked: config, parameters: parameters,
+                  packedWeights: try PackedWeights(parameters: parameters, config: config))
+    }
+
+    private init(checked config: ModelConfig, parameters: ParameterStore, packedWeights: PackedWeights) {
         self.config = config
         self.parameters = parameters
+        self.packedWeights = packedWeights
+    }
+
+    /// Another decoder on the same network (for another worker): its own state, the same
+    /// parameters and packed matrices.
+    public func makeSibling() -> Seq2SeqInference {
+        Seq2SeqInference(checked: config, parameters: parameters, packedWeights: packedWeights)
     }
 
     public func begin(sources: [[Int32]]) throws {
@@ -74,7 +88,7 @@ public final class Seq2SeqInference: StepDecoder {
             work.prepareSource(chunk)
             let outputs = encodeSource(work: work, parameters: parameters, config: config, batch: b,
                                        sourceLength: chunk.maxLength, embeddingMask: nil, stateMasks: (nil, nil),
-                                       forBackward: false)
+                                       forBackward: false, packed: packedWeights)
             // Time-major [S, b, ·] → sentence after sentence.
             for i in 0..<b {
                 let sentence = first + i, start = Int(sentenceStart[sentence])
@@ -112,12 +126,15 @@ public final class Seq2SeqInference: StepDecoder {
         let v = config.targetVocabularySize
         precondition(logProbabilities.count >= r * v, "step: log-probability buffer too small")
         let p = parameters
-        let gru1 = GRUWeights(p, "decoder.gru1"), gru2 = GRUWeights(p, "decoder.gru2")
-        let attentionWeights = AttentionWeights(p), deepWeights = DeepOutputWeights(p)
+        let gru1 = GRUWeights(p, "decoder.gru1", packed: packedWeights)
+        let gru2 = GRUWeights(p, "decoder.gru2", packed: packedWeights)
+        let attentionWeights = AttentionWeights(p, packed: packedWeights)
+        let deepWeights = DeepOutputWeights(p, packed: packedWeights)
         let targetEmbedding = UnsafePointer(p.tensor("target.embedding").baseAddress!)
         let output = OutputMatrix(
             matrix: config.tiedEmbeddings ? targetEmbedding : UnsafePointer(p.tensor("output.Wo").baseAddress!),
-            tied: config.tiedEmbeddings, bias: UnsafePointer(p.tensor("output.bo").baseAddress!))
+            tied: config.tiedEmbeddings, bias: UnsafePointer(p.tensor("output.bo").baseAddress!),
+            packed: packedWeights["output.Wo"])
 
         let y = embedded.reserve(r * e)
         previousTokens.withUnsafeBufferPointer { ids in

@@ -330,13 +330,15 @@ struct EncoderOutputs {
 /// out by `work.prepareSource`: ids [S, B] → annotations [S, B, C], keys [S, B, A], s0 [B, H].
 /// `forBackward`: keep what a backward pass needs (every step's gate caches, recurrent inputs
 /// and layer-norm statistics); decoding keeps only the last step's, in buffers of one step.
+/// `packed`: the weights packed for small products (decoding), or nil.
 func encodeSource(work w: Workspace, parameters p: ParameterStore, config: ModelConfig, batch b: Int,
                     sourceLength s: Int, embeddingMask: UnsafePointer<Float>?,
                     stateMasks: (UnsafePointer<Float>?, UnsafePointer<Float>?),
-                    forBackward: Bool) -> EncoderOutputs {
+                    forBackward: Bool, packed: PackedWeights? = nil) -> EncoderOutputs {
     let e = config.embeddingSize, h = config.hiddenSize, c = 2 * h, a = config.attentionSize
-    let encoderForward = GRUWeights(p, "encoder.forward"), encoderBackward = GRUWeights(p, "encoder.backward")
-    let attention = AttentionWeights(p)
+    let encoderForward = GRUWeights(p, "encoder.forward", packed: packed)
+    let encoderBackward = GRUWeights(p, "encoder.backward", packed: packed)
+    let attention = AttentionWeights(p, packed: packed)
     let initW = UnsafePointer(p.tensor("decoder.init.W").baseAddress!)
     let initB = UnsafePointer(p.tensor("decoder.init.b").baseAddress!)
     let zero = w.zeroed(.zero, b * h)
@@ -380,7 +382,8 @@ func encodeSource(work w: Workspace, parameters p: ParameterStore, config: Model
         meanAnnotationForward(mean: meanAnnotation, annotations: annotations, lengths: sourceLengths,
                               batch: b, sourceLength: s, contextSize: c)
         broadcastRows(initialState, bias: initB, rows: b, cols: h)
-        BLAS.gemm(m: b, n: h, k: c, a: meanAnnotation, lda: c, b: initW, ldb: h, beta: 1, c: initialState, ldc: h)
+        BLAS.gemm(m: b, n: h, k: c, a: meanAnnotation, lda: c, b: initW, ldb: h, packedB: packed?["decoder.init.W"],
+              beta: 1, c: initialState, ldc: h)
         Activations.tanhInPlace(UnsafeMutableBufferPointer(start: initialState, count: b * h))
         return EncoderOutputs(embedded: xs, statesForward: statesF, statesBackward: statesB, cacheForward: cacheF,
                               cacheBackward: cacheB, recurrentForward: recurrentF, recurrentBackward: recurrentB,

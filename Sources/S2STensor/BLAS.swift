@@ -37,6 +37,8 @@ public enum BLAS {
     /// C ← α·op(A)·op(B) + β·C.
     ///
     /// op(A): [m, k], op(B): [k, n], C: [m, n]. `transA` means A is stored as [k, m].
+    /// `packedB`, a copy of op(B) packed for small products (decoding), is used instead of B
+    /// when A is at most `PackedMatrix.rowLimit` plain rows.
     @inline(__always)
     public static func gemm(
         transA: Bool = false, transB: Bool = false,
@@ -44,10 +46,16 @@ public enum BLAS {
         alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
+        packedB: PackedMatrix? = nil,
         beta: Float,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
+        if let packedB, m <= PackedMatrix.rowLimit, !transA, alpha == 1 {
+            precondition(packedB.k == k && packedB.n == n, "gemm: packed matrix is [\(packedB.k), \(packedB.n)], product needs [\(k), \(n)]")
+            packedB.multiply(m: m, a: a, lda: lda, beta: beta, c: c, ldc: ldc, threads: threads)
+            return
+        }
         cblas_sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,

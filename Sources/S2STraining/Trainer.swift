@@ -127,7 +127,6 @@ public final class Trainer {
     private let bpeDropout: BPEDropout?
     private let modelPath: String
     private let s2sVersion: String
-    private lazy var inference: Seq2SeqInference? = try? Seq2SeqInference(config: stepper.model.config, parameters: stepper.model.parameters)
 
     /// A new run: fresh parameters from `config` and `options.seed`.
     public convenience init(config: ModelConfig, options: TrainingOptions, vocabulary: SubwordVocabulary,
@@ -292,7 +291,9 @@ public final class Trainer {
             tokens += loss.targetTokens
         }
         let crossEntropy = total / Double(max(tokens, 1))
-        guard options.validationBLEU, let inference else { return (crossEntropy, nil) }
+        guard options.validationBLEU else { return (crossEntropy, nil) }
+        // Made afresh each time: a decoder packs copies of the parameters as they stand.
+        let inference = try Seq2SeqInference(config: stepper.model.config, parameters: stepper.model.parameters)
         let translator = Translator(decoder: inference, options: TranslatorOptions(batchSize: 64),
                                     encode: { [vocabulary] in vocabulary.encode($0) },
                                     decode: { [vocabulary] in vocabulary.decode($0) })

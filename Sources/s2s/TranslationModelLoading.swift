@@ -6,8 +6,8 @@ import S2STensor
 
 /// Everything `s2s translate` needs from model files: the networks and the subword codecs.
 struct TranslationModel {
-    /// One network per `--model`, all sharing the target vocabulary.
-    var networks: [(config: ModelConfig, parameters: ParameterStore)]
+    /// One decoder per `--model`, all sharing the target vocabulary; workers get siblings.
+    var networks: [Seq2SeqInference]
     /// Source text → source pieces, without `</s>` (the Translator appends it).
     var encode: (String) -> [Int32]
     /// Target pieces (no `</s>`) → detokenized text.
@@ -18,9 +18,10 @@ struct TranslationModel {
     var targetPieceStrings: ([Int32]) -> [String]
 
     /// A decoder over the networks (an ensemble when there are several). Each call makes a new
-    /// one with its own state, sharing the parameters, so parallel workers each get their own.
+    /// one with its own state, sharing the parameters and their packed copies, so parallel
+    /// workers each get their own.
     func makeDecoder() throws -> StepDecoder {
-        let members: [StepDecoder] = try networks.map { try Seq2SeqInference(config: $0.config, parameters: $0.parameters) }
+        let members: [StepDecoder] = networks.map { $0.makeSibling() }
         return members.count == 1 ? members[0] : try EnsembleDecoder(members: members)
     }
 }
@@ -35,7 +36,7 @@ struct EnsembleVocabularyMismatch: Error, CustomStringConvertible {
 /// Loads the model files given to `translate` (several for an ensemble; all must share the
 /// first one's vocabulary, which encodes and decodes).
 func loadTranslationModels(paths: [String]) throws -> TranslationModel {
-    var networks: [(config: ModelConfig, parameters: ParameterStore)] = []
+    var networks: [Seq2SeqInference] = []
     var vocabulary: SubwordVocabulary?
     var firstFingerprint = ""
     for path in paths {
@@ -46,8 +47,8 @@ func loadTranslationModels(paths: [String]) throws -> TranslationModel {
         } else if checkpoint.vocabulary.fingerprint != firstFingerprint {
             throw EnsembleVocabularyMismatch(path: path, firstPath: paths[0])
         }
-        _ = try Seq2SeqInference(config: checkpoint.config, parameters: checkpoint.parameters)  // checks the shapes
-        networks.append((checkpoint.config, checkpoint.parameters))
+        // Checks the shapes, and packs the matrices once for all workers.
+        networks.append(try Seq2SeqInference(config: checkpoint.config, parameters: checkpoint.parameters))
     }
     guard let vocabulary else { throw EnsembleVocabularyMismatch(path: "", firstPath: "") }
     return TranslationModel(

@@ -67,6 +67,42 @@ final class Seq2SeqInferenceTests: XCTestCase {
         for (x, y) in zip(single, out[0..<v]) { XCTAssertEqual(x, y, accuracy: 1e-5) }
     }
 
+    /// Decoding in small batches (products on the packed weights) and in one large batch
+    /// (OpenBLAS on the plain parameters) gives the same log-probabilities, for plain, tied and
+    /// layer-normalized networks.
+    func testSmallAndLargeBatchesAgree() throws {
+        for (tied, normalized) in [(false, false), (true, false), (false, true)] {
+            let config = GradientCheck.tinyConfig(tied: tied, layerNormalization: normalized)
+            let parameters = try Seq2SeqParameters.initialized(for: config, seed: 17)
+            let v = config.targetVocabularySize
+            var rng = SeededRNG(seed: 3)
+            let count = 2 * PackedMatrix.rowLimit + 3
+            let sources = (0..<count).map { row in
+                (0..<(2 + row % 5)).map { _ in Int32(4 + Int(rng.uniform() * Float(config.sourceVocabularySize - 4))) }
+            }
+            let tokens = (0..<3).map { step in (0..<count).map { Int32(4 + ($0 * 7 + step * 3) % (v - 4)) } }
+            func decode(_ rows: Range<Int>) throws -> [Float] {
+                let inference = try Seq2SeqInference(config: config, parameters: parameters)
+                try inference.begin(sources: Array(sources[rows]))
+                var out = [Float](repeating: 0, count: rows.count * v)
+                for step in 0..<3 {
+                    let previous = step == 0 ? [Int32](repeating: SpecialTokens.bos, count: rows.count)
+                                             : Array(tokens[step - 1][rows])
+                    out.withUnsafeMutableBufferPointer { inference.step(previousTokens: previous, logProbabilities: $0) }
+                }
+                return out
+            }
+            let large = try decode(0..<count)
+            for first in stride(from: 0, to: count, by: 4) {
+                let rows = first..<min(count, first + 4)
+                let small = try decode(rows)
+                for (x, y) in zip(small, large[(first * v)..<(rows.upperBound * v)]) {
+                    XCTAssertEqual(x, y, accuracy: 1e-4, "tied: \(tied), normalized: \(normalized), rows \(rows)")
+                }
+            }
+        }
+    }
+
     func testBadSourcesAreTypedErrors() throws {
         let config = GradientCheck.tinyConfig()
         let inference = try Seq2SeqInference(config: config, parameters: Seq2SeqParameters.initialized(for: config, seed: 1))
