@@ -26,7 +26,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Libraries, one job each; data flows corpus → batch → model → checkpoint → translation.
-        .target(name: "S2STensor", dependencies: ["CBLAS"], swiftSettings: fastMath),
+        // The one module compiled for AVX-512, entered only on CPUs that have it.
+        .target(name: "S2SKernelsAVX512", swiftSettings: [
+            .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+            .unsafeFlags(["-target-cpu", "skylake-avx512"]),
+        ]),
+        .target(name: "S2STensor", dependencies: ["CBLAS", "S2SKernelsAVX512"], swiftSettings: fastMath),
         .target(name: "S2SIO", dependencies: ["CZlib"], swiftSettings: fastMath),
         .target(name: "S2SContainer", dependencies: ["S2SIO"], swiftSettings: fastMath),
         .target(name: "S2SSubword", dependencies: ["S2SIO", "S2STensor"], swiftSettings: fastMath),

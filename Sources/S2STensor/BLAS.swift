@@ -25,12 +25,11 @@ public enum BLAS {
     /// kernels run sgemm 1.75× faster than Haswell's and a training step 1.36× faster; on Zen 4,
     /// which splits 512-bit operations in two, Haswell's AVX2 kernels were as fast or faster
     /// (../shared/PLATFORM-NOTES.md).
-    public static func recommendedCoreType(currentCore: String, vendor: String, cpuFlags: Set<Substring>) -> String? {
+    public static func recommendedCoreType(currentCore: String, vendor: String, cpuFlags: Set<String>) -> String? {
         let generic: Set<String> = ["prescott", "core2", "katmai", "coppermine", "northwood", "banias", "atom", "nano"]
         guard generic.contains(currentCore.lowercased()),
               cpuFlags.contains("avx2"), cpuFlags.contains("fma") else { return nil }
-        let avx512: [Substring] = ["avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"]
-        if vendor == "GenuineIntel", avx512.allSatisfy(cpuFlags.contains) { return "SkylakeX" }
+        if vendor == "GenuineIntel", CPUFeatures.avx512Subsets.allSatisfy(cpuFlags.contains) { return "SkylakeX" }
         return "Haswell"
     }
 

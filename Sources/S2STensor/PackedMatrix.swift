@@ -1,28 +1,42 @@
 import Dispatch
+import S2SKernelsAVX512
 
-/// A weight matrix copied once into the layout a product with only a few rows wants, for
-/// decoding: beam search over one sentence multiplies 5 rows by each decoder matrix per step.
+/// A weight matrix copied once into the layout our own matrix-product kernels stream, for
+/// decoding, where the weights never change.
 ///
-/// Why: for such products OpenBLAS re-packs the whole weight matrix on every call and then
-/// streams it with a stride of one matrix row per k, which defeats the hardware prefetchers;
-/// the product runs at 8–12 GB/s when it could run at the speed memory streams weights.
-/// Packed once into column panels, each panel is one contiguous stream read exactly once per
-/// product, and the rows of A stay in registers (measured 2.7–3.5× faster than cblas_sgemm for
-/// 1–12 rows; BENCHMARKS.md, "Small-batch products").
+/// Why: OpenBLAS copies ("packs") the whole weight matrix into its kernel's layout on every
+/// call. In a decoder step that copy is 15–20% of the time at 64 rows, and at beam search's
+/// few rows it dominates: the product then runs at 8–12 GB/s when it could run at the speed
+/// memory streams weights. Packed once, each panel is one contiguous stream. Measured
+/// (BENCHMARKS.md, "Packed weights"): 2.7–3.5× cblas_sgemm's speed for 1–12 rows with the AVX2
+/// kernels, 1.2–1.4× at 64 rows with the AVX-512 ones.
 ///
-/// Layout: op(B) [k, n] is cut into ⌈n/16⌉ panels of 16 columns (the last one zero-padded);
-/// panel p holds op(B)[:, 16p ..< 16p + 16] as [k, 16], row after row.
+/// Layout: op(B) [k, n] is cut into ⌈n/32⌉ panels of 32 columns (the last one zero-padded);
+/// panel p holds op(B)[:, 32p ..< 32p + 32] as [k, 32], row after row.
 ///
-/// Each output element is the sum over k in increasing order of one row of A against one
-/// column, the same whatever the number of rows: a row's result does not depend on which
-/// other rows share its product (unlike OpenBLAS, whose blocking can depend on m).
+/// Kernels: with AVX-512 (S2SKernelsAVX512), blocks of 12, 6 or 1 rows × one panel; without, blocks of
+/// 6 rows × half a panel in AVX2 registers, which only beats OpenBLAS for a few rows
+/// (`rowLimit`). Every output element is the sum over k in increasing order with one fused
+/// multiply-add per term, so a row's result is the same bits whichever kernel, block or
+/// thread computed it and whatever other rows shared the product.
 public final class PackedMatrix: @unchecked Sendable {
-    /// Products with at most this many rows use the packed layout; larger ones go to OpenBLAS,
-    /// whose cache blocking wins once each weight is reused by enough rows (crossover measured
-    /// between 16 and 32 rows).
-    public static let rowLimit = 16
-    /// Columns per panel: two 8-lane vectors (AVX2).
-    static let panelWidth = 16
+    /// The kernels a product runs on.
+    public enum Kernel: Sendable {
+        /// 6 rows × 16 columns in 8-lane registers (any x86-64 CPU with AVX2 and FMA).
+        case avx2
+        /// 12 rows × 32 columns in 16-lane registers (only where `CPUFeatures.hasAVX512`).
+        case avx512
+
+        /// The fastest this CPU runs.
+        public static let best: Kernel = CPUFeatures.hasAVX512 ? .avx512 : .avx2
+    }
+
+    /// `BLAS.gemm` uses the packed copy for products of at most this many rows and OpenBLAS
+    /// for larger ones: with AVX-512 the packed kernels win at every size measured (1–320
+    /// rows); with AVX2 only they lose to OpenBLAS's AVX-512/AVX2 kernels beyond 16–32 rows.
+    public static let rowLimit = Kernel.best == .avx512 ? Int.max : 16
+    /// Columns per panel: two 16-lane vectors.
+    static let panelWidth = 32
 
     /// op(B)'s shape: [k, n].
     public let k: Int, n: Int
@@ -36,7 +50,10 @@ public final class PackedMatrix: @unchecked Sendable {
         self.k = k
         self.n = n
         panelCount = (n + Self.panelWidth - 1) / Self.panelWidth
-        storage = .allocate(capacity: panelCount * k * Self.panelWidth)
+        // Cache-line aligned, so no 64-byte load of a panel row straddles two lines.
+        let count = panelCount * k * Self.panelWidth
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+        storage = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Float.self, capacity: count), count: count)
         storage.initialize(repeating: 0)
         let width = Self.panelWidth
         for panel in 0..<panelCount {
@@ -56,49 +73,80 @@ public final class PackedMatrix: @unchecked Sendable {
     /// Bytes held by the packed copy.
     public var byteCount: Int { storage.count * MemoryLayout<Float>.stride }
 
-    /// C ← A·op(B) + β·C for m ≤ `rowLimit` rows, split over `threads` threads by panels when
-    /// the matrix is big enough for that to pay. A: [m, k] (leading dimension lda), C: [m, n].
-    func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, beta: Float,
-                  c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
-        // Below ~1M weights a second thread costs more to wake than it saves (measured).
-        let parts = k * n >= 1 << 20 ? min(threads, panelCount) : 1
+    /// C ← A·op(B) + β·C, split over `threads` threads by panels when the product is big enough
+    /// for that to pay. A: [m, k] (leading dimension lda), C: [m, n] (leading dimension ldc).
+    public func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, beta: Float,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, kernel: Kernel = .best) {
+        precondition(kernel == .avx2 || CPUFeatures.hasAVX512, "the AVX-512 kernels need a CPU with AVX-512")
+        // Waking a second thread costs ~25 µs: worth it from ~1M weights (streamed from cache
+        // at few rows) or ~8M multiply-adds (many rows); measured.
+        let large = k * n >= 1 << 20 || m * k * n >= 1 << 23
+        let parts = large ? min(threads, panelCount) : 1
         if parts <= 1 {
-            multiply(m: m, a: a, lda: lda, beta: beta, c: c, ldc: ldc, panels: 0..<panelCount)
+            multiply(m: m, a: a, lda: lda, beta: beta, c: c, ldc: ldc, panels: 0..<panelCount, kernel: kernel)
             return
         }
         let shared = SharedOperands(a: a, c: c)
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             // Disjoint panels write disjoint columns of C.
             let panels = (panelCount * part / parts)..<(panelCount * (part + 1) / parts)
-            self.multiply(m: m, a: shared.a, lda: lda, beta: beta, c: shared.c, ldc: ldc, panels: panels)
+            self.multiply(m: m, a: shared.a, lda: lda, beta: beta, c: shared.c, ldc: ldc, panels: panels, kernel: kernel)
         }
     }
 
     private func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, beta: Float,
-                          c: UnsafeMutablePointer<Float>, ldc: Int, panels: Range<Int>) {
+                          c: UnsafeMutablePointer<Float>, ldc: Int, panels: Range<Int>, kernel: Kernel) {
         let width = Self.panelWidth
-        for panel in panels {
-            let weights = UnsafePointer(storage.baseAddress! + panel * k * width)
-            let columns = min(width, n - panel * width)
-            var row = 0
-            while row < m {
-                let rows = min(6, m - row)
-                let out = c + row * ldc + panel * width
-                if rows == 1 {
-                    productOneRow(a: a + row * lda, panel: weights, c: out, columns: columns, beta: beta)
-                } else {
-                    productSixRows(rows: rows, a: a + row * lda, lda: lda, panel: weights, c: out, ldc: ldc,
-                                   columns: columns, beta: beta)
+        // Rows in chunks whose A (~512 KB) stays in L2 while every panel streams past it.
+        let chunkRows = max(12, (1 << 17) / k / 12 * 12)
+        for chunk in stride(from: 0, to: m, by: chunkRows) {
+            let chunkEnd = min(m, chunk + chunkRows)
+            for panel in panels {
+                let weights = UnsafePointer(storage.baseAddress! + panel * k * width)
+                let columns = min(width, n - panel * width)
+                switch kernel {
+                case .avx512:
+                    var row = chunk
+                    while row < chunkEnd {
+                        let rows = min(12, chunkEnd - row)
+                        let aRows = a + row * lda, out = c + row * ldc + panel * width
+                        if rows > 6 {
+                            panelProduct12(rows: rows, k: k, a: aRows, lda: lda, panel: weights, c: out, ldc: ldc,
+                                           columns: columns, beta: beta)
+                        } else if rows > 1 {
+                            panelProduct6(rows: rows, k: k, a: aRows, lda: lda, panel: weights, c: out, ldc: ldc,
+                                          columns: columns, beta: beta)
+                        } else {
+                            panelProduct1(k: k, a: aRows, panel: weights, c: out, columns: columns, beta: beta)
+                        }
+                        row += rows
+                    }
+                case .avx2:
+                    for half in 0..<2 where half * 16 < columns {
+                        var row = chunk
+                        while row < chunkEnd {
+                            let rows = min(6, chunkEnd - row)
+                            let aRows = a + row * lda, out = c + row * ldc + panel * width + half * 16
+                            let halfColumns = min(16, columns - half * 16)
+                            if rows == 1 {
+                                productOneRow(a: aRows, panel: weights + half * 16, c: out, columns: halfColumns, beta: beta)
+                            } else {
+                                productSixRows(rows: rows, a: aRows, lda: lda, panel: weights + half * 16, c: out,
+                                               ldc: ldc, columns: halfColumns, beta: beta)
+                            }
+                            row += rows
+                        }
+                    }
                 }
-                row += rows
             }
         }
     }
 
     private typealias Lanes = SIMD8<Float>
 
-    /// Up to six rows of A against one panel: 12 accumulators, two panel vectors and a
-    /// broadcast fill the 16 AVX2 registers. Missing rows read row 0 and are not stored.
+    /// Up to six rows of A against half a panel (16 columns; `panel` points at the half, rows
+    /// of the panel are 32 apart): 12 accumulators, two panel vectors and a broadcast fill the
+    /// 16 AVX2 registers. Missing rows read row 0 and are not stored.
     @inline(__always)
     private func productSixRows(rows: Int, a: UnsafePointer<Float>, lda: Int, panel: UnsafePointer<Float>,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, beta: Float) {
@@ -115,7 +163,7 @@ public final class PackedMatrix: @unchecked Sendable {
             x = Lanes(repeating: a3[i]); c30.addProduct(x, w0); c31.addProduct(x, w1)
             x = Lanes(repeating: a4[i]); c40.addProduct(x, w0); c41.addProduct(x, w1)
             x = Lanes(repeating: a5[i]); c50.addProduct(x, w0); c51.addProduct(x, w1)
-            w += 16
+            w += Self.panelWidth
         }
         store(c00, c01, to: c, columns: columns, beta: beta)
         if rows > 1 { store(c10, c11, to: c + ldc, columns: columns, beta: beta) }
@@ -125,7 +173,7 @@ public final class PackedMatrix: @unchecked Sendable {
         if rows > 5 { store(c50, c51, to: c + 5 * ldc, columns: columns, beta: beta) }
     }
 
-    /// One row of A against one panel, in the same order of summation as `productSixRows`.
+    /// One row of A against half a panel, in the same order of summation as `productSixRows`.
     @inline(__always)
     private func productOneRow(a: UnsafePointer<Float>, panel: UnsafePointer<Float>,
                                c: UnsafeMutablePointer<Float>, columns: Int, beta: Float) {
@@ -134,7 +182,7 @@ public final class PackedMatrix: @unchecked Sendable {
         for i in 0..<k {
             let x = Lanes(repeating: a[i])
             c0.addProduct(x, load(w)); c1.addProduct(x, load(w + 8))
-            w += 16
+            w += Self.panelWidth
         }
         store(c0, c1, to: c, columns: columns, beta: beta)
     }
@@ -147,7 +195,7 @@ public final class PackedMatrix: @unchecked Sendable {
     /// C[0..<columns] ← (low, high) + β·C.
     @inline(__always)
     private func store(_ low: Lanes, _ high: Lanes, to c: UnsafeMutablePointer<Float>, columns: Int, beta: Float) {
-        if columns == Self.panelWidth {
+        if columns == 16 {
             var low = low, high = high
             if beta != 0 {
                 low.addProduct(Lanes(repeating: beta), load(c))

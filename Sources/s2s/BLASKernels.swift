@@ -8,22 +8,13 @@ import S2STensor
 enum BLASKernels {
     static func restartWithFastKernelsIfNeeded() {
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
-              let cpuInfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = cpuInfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let coreType = BLAS.recommendedCoreType(currentCore: BLAS.coreName, vendor: vendor(in: cpuInfo),
-                                                      cpuFlags: Set(flagsLine.split(separator: " ")))
+              let coreType = BLAS.recommendedCoreType(currentCore: BLAS.coreName, vendor: CPUFeatures.vendor,
+                                                      cpuFlags: CPUFeatures.flags)
         else { return }
         setenv("OPENBLAS_CORETYPE", coreType, 1)
         var arguments = CommandLine.arguments.map { strdup($0) }
         arguments.append(nil)
         execv("/proc/self/exe", &arguments)
         // execv returns only on failure: carry on with the slow kernels rather than fail.
-    }
-
-    /// "GenuineIntel", "AuthenticAMD", … from /proc/cpuinfo's `vendor_id : …` line.
-    private static func vendor(in cpuInfo: String) -> String {
-        guard let line = cpuInfo.split(separator: "\n").first(where: { $0.hasPrefix("vendor_id") }),
-              let colon = line.firstIndex(of: ":") else { return "" }
-        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
 }

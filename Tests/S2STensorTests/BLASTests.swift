@@ -46,7 +46,7 @@ final class BLASTests: XCTestCase {
     /// AVX2 ones on AMD (Zen 4 splits 512-bit work), nothing without AVX2 + FMA, and never
     /// overriding a core OpenBLAS recognised itself.
     func testRecommendedCoreType() {
-        let avx2: Set<Substring> = ["sse4_2", "avx", "avx2", "fma"]
+        let avx2: Set<String> = ["sse4_2", "avx", "avx2", "fma"]
         let avx512 = avx2.union(["avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"])
         XCTAssertEqual(BLAS.recommendedCoreType(currentCore: "Prescott", vendor: "GenuineIntel", cpuFlags: avx512), "SkylakeX")
         XCTAssertEqual(BLAS.recommendedCoreType(currentCore: "Prescott", vendor: "AuthenticAMD", cpuFlags: avx512), "Haswell")

@@ -1,0 +1,29 @@
+import Foundation
+
+/// What this CPU offers, read once from /proc/cpuinfo (Linux; elsewhere nothing is known and
+/// the portable paths are taken).
+public enum CPUFeatures {
+    /// The `flags` line's words: "avx2", "fma", "avx512f", …
+    public static let flags: Set<String> = {
+        guard let line = cpuInfoLine("flags") else { return [] }
+        return Set(line.split(separator: " ").map(String.init))
+    }()
+
+    /// "GenuineIntel", "AuthenticAMD", … (the `vendor_id` line), or "".
+    public static let vendor: String = cpuInfoLine("vendor_id") ?? ""
+
+    /// The AVX-512 subsets LLVM's skylake-avx512 target uses (F, DQ, CD, BW, VL), which the
+    /// S2SKernelsAVX512 module is compiled for. The kernel lists them only when it has
+    /// enabled the 512-bit registers.
+    public static let hasAVX512: Bool = avx512Subsets.allSatisfy(flags.contains)
+
+    static let avx512Subsets = ["avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"]
+
+    /// The value after the colon of the first /proc/cpuinfo line starting with `key`.
+    private static func cpuInfoLine(_ key: String) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }),
+              let colon = line.firstIndex(of: ":") else { return nil }
+        return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+}
