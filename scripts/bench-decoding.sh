@@ -11,7 +11,9 @@
 # Needs: GNU time at /usr/bin/time (apt-get install time); for the peer, a Python with torch
 #   (pip install torch) at $PYTHON (default python3) and the peer script at
 #   $PEER (default ../shared/peers/torch_gru_s2s.py). Run on an idle machine.
-# Goals: beam 5 batched ≥ 100 sent/s, greedy batched ≥ 500 sent/s, beam 5 batch 1 ≤ 30 ms/sentence.
+# Goals: beam 5 batched ≥ 100 sent/s, greedy batched ≥ 500 sent/s, beam 5 batch 1 ≤ 30 ms/sentence
+#   (the "interactive" rows: a sentence's latency when it is the only one in flight; the batch-1
+#   rows instead time the whole file, where two sentences decode side by side, one per thread).
 set -euo pipefail
 s2s="$1"; corpus="$2"; work="$3"; model="$4"
 python="${PYTHON:-python3}"
@@ -39,6 +41,14 @@ run() {
         t = b - a; printf "| s2s %-22s | %9.1f | %8.2f | %7.0f |\n", n, s / t, 1000 * t / s, r / 1024 }'
 }
 
+# The products of one decoder step at the standard size: OpenBLAS on the plain weights vs our
+# kernels on packed copies (what `translate` uses up to PackedMatrix.rowLimit rows).
+for threads in 1 2; do
+    echo "## decoder-step products, $threads thread(s): OpenBLAS vs packed weights"
+    "$s2s" bench products --threads "$threads" --rows 1,5,12,64,128,320
+    echo
+done
+
 echo "## decoding: s2s translate on test_2016_flickr.en ($sentences sentences), 2 threads"
 echo
 echo "| run | sent/s | ms/sent | peak RSS MB |"
@@ -47,6 +57,27 @@ run "greedy-batch1"            --beam 1 --batch 1
 run "greedy-batch$batched"     --beam 1 --batch "$batched"
 run "beam5-batch1"             --beam 5 --batch 1
 run "beam5-batch$batched"      --beam 5 --batch "$batched"
+
+# Interactive latency: one line written, its translation awaited, then the next, as a user
+# typing at the terminal would (the stream flushes a partial batch when stdin has no more):
+# the time from writing a line to reading its translation, mean over the first N sentences.
+latency() {
+    local name="$1" count="$2"; shift 2
+    local total=0 line answer start
+    coproc S2S { exec "$s2s" translate -m "$model" --threads 2 --quiet "$@"; }
+    while IFS= read -r line; do
+        start=$EPOCHREALTIME
+        printf '%s\n' "$line" >&"${S2S[1]}"
+        IFS= read -r answer <&"${S2S[0]}"
+        total=$(awk -v t="$total" -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.6f", t + b - a }')
+    done < <(head -n "$count" "$source_file")
+    exec {S2S[1]}>&-
+    wait "$S2S_PID"
+    awk -v n="$name" -v c="$count" -v t="$total" 'BEGIN {
+        printf "| s2s %-22s | %9.1f | %8.2f |         |\n", n, c / t, 1000 * t / c }'
+}
+latency "beam5-interactive" "${LATENCY_SENTENCES:-300}" --beam 5
+latency "greedy-interactive" "${LATENCY_SENTENCES:-300}" --beam 1
 
 # The peer: greedy decoding of random batches (it never stops early at </s>), batch 64,
 # 16 source and 18 target tokens — roughly a Multi30k sentence.

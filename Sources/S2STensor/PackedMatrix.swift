@@ -32,9 +32,10 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// `BLAS.gemm` uses the packed copy for products of at most this many rows and OpenBLAS
-    /// for larger ones: with AVX-512 the packed kernels win at every size measured (1–320
-    /// rows); with AVX2 only they lose to OpenBLAS's AVX-512/AVX2 kernels beyond 16–32 rows.
-    public static let rowLimit = Kernel.best == .avx512 ? Int.max : 16
+    /// for larger ones (`s2s bench products`): the AVX-512 kernels win up to 64 rows (1.2–3.5×)
+    /// and tie with OpenBLAS on one thread beyond, but OpenBLAS shares two threads better
+    /// there (0.7× at 96–320 rows); the AVX2 kernels lose beyond 16–32 rows.
+    public static let rowLimit = Kernel.best == .avx512 ? 64 : 16
     /// Columns per panel: two 16-lane vectors.
     static let panelWidth = 32
 

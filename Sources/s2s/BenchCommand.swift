@@ -11,7 +11,7 @@ import Glibc
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on synthetic batches (prints key=value lines; the last is the headline).",
-        subcommands: [BenchTrain.self])
+        subcommands: [BenchTrain.self, BenchProducts.self])
 }
 
 /// `s2s bench train`: full training steps (forward, backward, clip, Adam) on random full-length
@@ -108,5 +108,74 @@ struct BenchTrain: ParsableCommand {
             rates.append(10 * 2 * Double(m * n * k) / seconds / 1e9)
         }
         return rates.sorted()[rates.count / 2]
+    }
+}
+
+/// `s2s bench products`: the matrix products of one decoder step (every weight matrix once, as
+/// `Seq2SeqInference.step` multiplies them) at several row counts, by OpenBLAS on the plain
+/// matrices and by the packed kernels on packed copies, side by side; prints one line per row
+/// count and the packed/OpenBLAS speed ratio.
+struct BenchProducts: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "products", abstract: "Time a decoder step's matrix products: OpenBLAS vs packed weights.")
+
+    @Option(help: "Row counts (hypotheses per step), comma-separated.") var rows = "1,5,12,64,320"
+    @Option(help: "Vocabulary size.") var vocab = 8000
+    @Option(help: "Embedding size E.") var emb = 256
+    @Option(help: "Hidden size H.") var hidden = 512
+    @Option(help: "Attention size A.") var attention = 512
+    @Option(help: "BLAS threads (and threads of the packed products).") var threads = 2
+    @Option(help: "Timed repetitions per row count (the median is reported).") var repetitions = 15
+
+    func validate() throws {
+        guard vocab > 0, emb > 0, hidden > 0, attention > 0, threads > 0, repetitions > 0,
+              !rowCounts.isEmpty, rowCounts.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("sizes, threads, repetitions and row counts must be positive")
+        }
+    }
+
+    private var rowCounts: [Int] { rows.split(separator: ",").compactMap { Int($0) } }
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        let e = emb, h = hidden, c = 2 * hidden
+        // [k, n] of every matrix a decoder step multiplies by, in step order.
+        let shapes = [(e, 3 * h), (h, 3 * h), (h, attention), (c, 3 * h), (h, 3 * h), (h, e), (e, e), (c, e), (e, vocab)]
+        var rng = SeededRNG(seed: 1)
+        let matrices = shapes.map { k, n in (0..<(k * n)).map { _ in rng.normal() * 0.05 } }
+        let packed = zip(shapes, matrices).map { shape, matrix in
+            matrix.withUnsafeBufferPointer { PackedMatrix($0.baseAddress!, k: shape.0, n: shape.1, ldb: shape.1) }
+        }
+        let widest = shapes.map { max($0.0, $0.1) }.max()!
+        print("openblas_core=\(BLAS.coreName) packed_kernel=\(PackedMatrix.Kernel.best) threads=\(threads)")
+        for m in rowCounts {
+            let a = (0..<(m * widest)).map { _ in rng.normal() }
+            var out = [Float](repeating: 0, count: m * widest)
+            func step(packedProducts: Bool) -> Double {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for (index, (k, n)) in shapes.enumerated() {
+                    if packedProducts {
+                        a.withUnsafeBufferPointer { a in
+                            out.withUnsafeMutableBufferPointer { c in
+                                packed[index].multiply(m: m, a: a.baseAddress!, lda: k, beta: 0, c: c.baseAddress!,
+                                                       ldc: n, threads: threads)
+                            }
+                        }
+                    } else {
+                        BLAS.gemm(m: m, n: n, k: k, a: a, lda: k, b: matrices[index], ldb: n, beta: 0, c: &out, ldc: n)
+                    }
+                }
+                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+            }
+            var openBLAS: [Double] = [], ours: [Double] = []
+            _ = step(packedProducts: false); _ = step(packedProducts: true)
+            for _ in 0..<repetitions {
+                openBLAS.append(step(packedProducts: false))
+                ours.append(step(packedProducts: true))
+            }
+            let blasMedian = openBLAS.sorted()[repetitions / 2], packedMedian = ours.sorted()[repetitions / 2]
+            print(String(format: "rows=%d openblas_ms=%.3f packed_ms=%.3f speedup=%.2f", m, blasMedian, packedMedian,
+                         blasMedian / packedMedian))
+        }
     }
 }
