@@ -26,12 +26,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Libraries, one job each; data flows corpus → batch → model → checkpoint → translation.
-        // The one module compiled for AVX-512, entered only on CPUs that have it.
-        .target(name: "S2SKernelsAVX512", swiftSettings: [
+        // The packed-product kernels; the one module compiled for AVX-512, whose AVX-512
+        // functions run only on CPUs that have it (S2STensor inlines the generic ones for AVX2).
+        .target(name: "S2SPanelKernels", swiftSettings: [
             .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
             .unsafeFlags(["-target-cpu", "skylake-avx512"]),
         ]),
-        .target(name: "S2STensor", dependencies: ["CBLAS", "S2SKernelsAVX512"], swiftSettings: fastMath),
+        .target(name: "S2STensor", dependencies: ["CBLAS", "S2SPanelKernels"], swiftSettings: fastMath),
         .target(name: "S2SIO", dependencies: ["CZlib"], swiftSettings: fastMath),
         .target(name: "S2SContainer", dependencies: ["S2SIO"], swiftSettings: fastMath),
         .target(name: "S2SSubword", dependencies: ["S2SIO", "S2STensor"], swiftSettings: fastMath),

@@ -13,7 +13,7 @@ public enum CPUFeatures {
     public static let vendor: String = cpuInfoLine("vendor_id") ?? ""
 
     /// The AVX-512 subsets LLVM's skylake-avx512 target uses (F, DQ, CD, BW, VL), which the
-    /// S2SKernelsAVX512 module is compiled for. The kernel lists them only when it has
+    /// S2SPanelKernels module is compiled for. The kernel lists them only when it has
     /// enabled the 512-bit registers.
     public static let hasAVX512: Bool = avx512Subsets.allSatisfy(flags.contains)
 

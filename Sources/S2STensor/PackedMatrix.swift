@@ -1,5 +1,5 @@
 import Dispatch
-import S2SKernelsAVX512
+import S2SPanelKernels
 
 /// A weight matrix copied once into the layout our own matrix-product kernels stream, for
 /// decoding, where the weights never change.
@@ -8,23 +8,23 @@ import S2SKernelsAVX512
 /// call. In a decoder step that copy is 15–20% of the time at 64 rows, and at beam search's
 /// few rows it dominates: the product then runs at 8–12 GB/s when it could run at the speed
 /// memory streams weights. Packed once, each panel is one contiguous stream. Measured
-/// (BENCHMARKS.md, "Packed weights"): 2.7–3.5× cblas_sgemm's speed for 1–12 rows with the AVX2
-/// kernels, 1.2–1.4× at 64 rows with the AVX-512 ones.
+/// (`s2s bench products`, BENCHMARKS.md "decoding"): a decoder step's products 2.1–3.4× faster
+/// than cblas_sgemm at 1–12 rows, 1.2× at 64 rows on one thread.
 ///
 /// Layout: op(B) [k, n] is cut into ⌈n/32⌉ panels of 32 columns (the last one zero-padded);
 /// panel p holds op(B)[:, 32p ..< 32p + 32] as [k, 32], row after row.
 ///
-/// Kernels: with AVX-512 (S2SKernelsAVX512), blocks of 12, 6 or 1 rows × one panel; without, blocks of
-/// 6 rows × half a panel in AVX2 registers, which only beats OpenBLAS for a few rows
+/// Kernels (S2SPanelKernels): with AVX-512, blocks of 12, 6 or 1 rows × one panel; without,
+/// blocks of 6 or 1 rows × half a panel in AVX2 registers, which only beats OpenBLAS for a few rows
 /// (`rowLimit`). Every output element is the sum over k in increasing order with one fused
 /// multiply-add per term, so a row's result is the same bits whichever kernel, block or
 /// thread computed it and whatever other rows shared the product.
 public final class PackedMatrix: @unchecked Sendable {
     /// The kernels a product runs on.
     public enum Kernel: Sendable {
-        /// 6 rows × 16 columns in 8-lane registers (any x86-64 CPU with AVX2 and FMA).
+        /// 6 rows × 16 columns in 8-lane vectors (any x86-64 CPU with AVX2 and FMA).
         case avx2
-        /// 12 rows × 32 columns in 16-lane registers (only where `CPUFeatures.hasAVX512`).
+        /// 12 rows × 32 columns in 16-lane vectors (only where `CPUFeatures.hasAVX512`).
         case avx512
 
         /// The fastest this CPU runs.
@@ -112,13 +112,13 @@ public final class PackedMatrix: @unchecked Sendable {
                         let rows = min(12, chunkEnd - row)
                         let aRows = a + row * lda, out = c + row * ldc + panel * width
                         if rows > 6 {
-                            panelProduct12(rows: rows, k: k, a: aRows, lda: lda, panel: weights, c: out, ldc: ldc,
-                                           columns: columns, beta: beta)
+                            panelProduct12AVX512(rows: rows, k: k, a: aRows, lda: lda, panel: weights, c: out,
+                                                 ldc: ldc, columns: columns, beta: beta)
                         } else if rows > 1 {
-                            panelProduct6(rows: rows, k: k, a: aRows, lda: lda, panel: weights, c: out, ldc: ldc,
-                                          columns: columns, beta: beta)
+                            panelProduct6AVX512(rows: rows, k: k, a: aRows, lda: lda, panel: weights, c: out,
+                                                ldc: ldc, columns: columns, beta: beta)
                         } else {
-                            panelProduct1(k: k, a: aRows, panel: weights, c: out, columns: columns, beta: beta)
+                            panelProduct1AVX512(k: k, a: aRows, panel: weights, c: out, columns: columns, beta: beta)
                         }
                         row += rows
                     }
@@ -130,10 +130,12 @@ public final class PackedMatrix: @unchecked Sendable {
                             let aRows = a + row * lda, out = c + row * ldc + panel * width + half * 16
                             let halfColumns = min(16, columns - half * 16)
                             if rows == 1 {
-                                productOneRow(a: aRows, panel: weights + half * 16, c: out, columns: halfColumns, beta: beta)
+                                panelProductOne(SIMD8<Float>.self, k: k, a: aRows, panel: weights + half * 16,
+                                                panelStride: width, c: out, columns: halfColumns, beta: beta)
                             } else {
-                                productSixRows(rows: rows, a: aRows, lda: lda, panel: weights + half * 16, c: out,
-                                               ldc: ldc, columns: halfColumns, beta: beta)
+                                panelProductSix(SIMD8<Float>.self, rows: rows, k: k, a: aRows, lda: lda,
+                                                panel: weights + half * 16, panelStride: width, c: out, ldc: ldc,
+                                                columns: halfColumns, beta: beta)
                             }
                             row += rows
                         }
@@ -142,76 +144,8 @@ public final class PackedMatrix: @unchecked Sendable {
             }
         }
     }
-
-    private typealias Lanes = SIMD8<Float>
-
-    /// Up to six rows of A against half a panel (16 columns; `panel` points at the half, rows
-    /// of the panel are 32 apart): 12 accumulators, two panel vectors and a broadcast fill the
-    /// 16 AVX2 registers. Missing rows read row 0 and are not stored.
-    @inline(__always)
-    private func productSixRows(rows: Int, a: UnsafePointer<Float>, lda: Int, panel: UnsafePointer<Float>,
-                                c: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, beta: Float) {
-        let a0 = a, a1 = a + (rows > 1 ? lda : 0), a2 = a + (rows > 2 ? 2 * lda : 0)
-        let a3 = a + (rows > 3 ? 3 * lda : 0), a4 = a + (rows > 4 ? 4 * lda : 0), a5 = a + (rows > 5 ? 5 * lda : 0)
-        var c00 = Lanes(), c01 = Lanes(), c10 = Lanes(), c11 = Lanes(), c20 = Lanes(), c21 = Lanes()
-        var c30 = Lanes(), c31 = Lanes(), c40 = Lanes(), c41 = Lanes(), c50 = Lanes(), c51 = Lanes()
-        var w = panel
-        for i in 0..<k {
-            let w0 = load(w), w1 = load(w + 8)
-            var x = Lanes(repeating: a0[i]); c00.addProduct(x, w0); c01.addProduct(x, w1)
-            x = Lanes(repeating: a1[i]); c10.addProduct(x, w0); c11.addProduct(x, w1)
-            x = Lanes(repeating: a2[i]); c20.addProduct(x, w0); c21.addProduct(x, w1)
-            x = Lanes(repeating: a3[i]); c30.addProduct(x, w0); c31.addProduct(x, w1)
-            x = Lanes(repeating: a4[i]); c40.addProduct(x, w0); c41.addProduct(x, w1)
-            x = Lanes(repeating: a5[i]); c50.addProduct(x, w0); c51.addProduct(x, w1)
-            w += Self.panelWidth
-        }
-        store(c00, c01, to: c, columns: columns, beta: beta)
-        if rows > 1 { store(c10, c11, to: c + ldc, columns: columns, beta: beta) }
-        if rows > 2 { store(c20, c21, to: c + 2 * ldc, columns: columns, beta: beta) }
-        if rows > 3 { store(c30, c31, to: c + 3 * ldc, columns: columns, beta: beta) }
-        if rows > 4 { store(c40, c41, to: c + 4 * ldc, columns: columns, beta: beta) }
-        if rows > 5 { store(c50, c51, to: c + 5 * ldc, columns: columns, beta: beta) }
-    }
-
-    /// One row of A against half a panel, in the same order of summation as `productSixRows`.
-    @inline(__always)
-    private func productOneRow(a: UnsafePointer<Float>, panel: UnsafePointer<Float>,
-                               c: UnsafeMutablePointer<Float>, columns: Int, beta: Float) {
-        var c0 = Lanes(), c1 = Lanes()
-        var w = panel
-        for i in 0..<k {
-            let x = Lanes(repeating: a[i])
-            c0.addProduct(x, load(w)); c1.addProduct(x, load(w + 8))
-            w += Self.panelWidth
-        }
-        store(c0, c1, to: c, columns: columns, beta: beta)
-    }
-
-    @inline(__always)
-    private func load(_ p: UnsafePointer<Float>) -> Lanes {
-        UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
-    }
-
-    /// C[0..<columns] ← (low, high) + β·C.
-    @inline(__always)
-    private func store(_ low: Lanes, _ high: Lanes, to c: UnsafeMutablePointer<Float>, columns: Int, beta: Float) {
-        if columns == 16 {
-            var low = low, high = high
-            if beta != 0 {
-                low.addProduct(Lanes(repeating: beta), load(c))
-                high.addProduct(Lanes(repeating: beta), load(c + 8))
-            }
-            UnsafeMutableRawPointer(c).storeBytes(of: low, as: Lanes.self)
-            UnsafeMutableRawPointer(c + 8).storeBytes(of: high, as: Lanes.self)
-        } else {
-            for j in 0..<columns {
-                let value = j < 8 ? low[j] : high[j - 8]
-                c[j] = beta == 0 ? value : value.addingProduct(beta, c[j])
-            }
-        }
-    }
 }
+
 
 /// The operand pointers handed to `concurrentPerform`; the parts write disjoint columns.
 private struct SharedOperands: @unchecked Sendable {

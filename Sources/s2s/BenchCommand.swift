@@ -14,6 +14,20 @@ struct Bench: ParsableCommand {
         subcommands: [BenchTrain.self, BenchProducts.self])
 }
 
+/// The network size both benchmarks build (the standard size by default).
+struct BenchModelSize: ParsableArguments {
+    @Option(help: "Vocabulary size of both sides.") var vocab = 8000
+    @Option(help: "Embedding size E.") var emb = 256
+    @Option(help: "Hidden size H (per encoder direction).") var hidden = 512
+    @Option(help: "Attention size A.") var attention = 512
+
+    func validate() throws {
+        guard vocab > 0, emb > 0, hidden > 0, attention > 0 else {
+            throw ValidationError("every size must be positive")
+        }
+    }
+}
+
 /// `s2s bench train`: full training steps (forward, backward, clip, Adam) on random full-length
 /// token batches of a fixed shape; the last stdout line is `tgt_tokens_per_s=<number>`.
 struct BenchTrain: ParsableCommand {
@@ -23,10 +37,7 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Sentences per batch.") var batch = 64
     @Option(name: .customLong("src-len"), help: "Source length in tokens (incl. </s>).") var sourceLength = 16
     @Option(name: .customLong("tgt-len"), help: "Target length in tokens (incl. </s>).") var targetLength = 18
-    @Option(help: "Vocabulary size of both sides.") var vocab = 8000
-    @Option(help: "Embedding size E.") var emb = 256
-    @Option(help: "Hidden size H (per encoder direction).") var hidden = 512
-    @Option(help: "Attention size A.") var attention = 512
+    @OptionGroup var size: BenchModelSize
     @Option(help: "BLAS threads.") var threads = 2
     @Option(help: "Timed steps.") var steps = 20
     @Option(help: "Untimed steps first.") var warmup = 3
@@ -35,8 +46,7 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "No progress on stderr.") var quiet = false
 
     func validate() throws {
-        guard batch > 0, sourceLength > 0, targetLength > 0, emb > 0, hidden > 0, attention > 0, threads > 0,
-              steps > 0, warmup >= 0, vocab > 4 else {
+        guard batch > 0, sourceLength > 0, targetLength > 0, threads > 0, steps > 0, warmup >= 0, size.vocab > 4 else {
             throw ValidationError("every size must be positive (vocab > 4, warmup ≥ 0)")
         }
     }
@@ -47,10 +57,10 @@ struct BenchTrain: ParsableCommand {
             if BLAS.coreName.lowercased() == "prescott" {
                 printToStandardError("bench train: warning: OpenBLAS uses its generic Prescott kernels (CPU not recognised); set OPENBLAS_CORETYPE=SkylakeX or Haswell")
             }
-            var config = ModelConfig(sourceVocabularySize: vocab, targetVocabularySize: vocab)
-            config.embeddingSize = emb
-            config.hiddenSize = hidden
-            config.attentionSize = attention
+            var config = ModelConfig(sourceVocabularySize: size.vocab, targetVocabularySize: size.vocab)
+            config.embeddingSize = size.emb
+            config.hiddenSize = size.hidden
+            config.attentionSize = size.attention
             config.embeddingDropout = dropout
             config.stateDropout = dropout
             config.outputDropout = dropout
@@ -59,7 +69,7 @@ struct BenchTrain: ParsableCommand {
             var rng = SeededRNG(seed: seed &+ 7)
             func randomMatrix(length: Int) -> TokenMatrix {
                 let sentences = (0..<batch).map { _ in
-                    (0..<(length - 1)).map { _ in Int32(4 + Int(rng.next() % UInt64(vocab - 4))) } + [SpecialTokens.eos]
+                    (0..<(length - 1)).map { _ in Int32(4 + Int(rng.next() % UInt64(size.vocab - 4))) } + [SpecialTokens.eos]
                 }
                 return TokenMatrix(padding: sentences)
             }
@@ -82,7 +92,7 @@ struct BenchTrain: ParsableCommand {
                                                    targetLength: targetLength)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
-            print("shape batch=\(batch) src_len=\(sourceLength) tgt_len=\(targetLength) vocab=\(vocab) emb=\(emb) hidden=\(hidden) attention=\(attention) threads=\(threads) dropout=\(dropout)")
+            print("shape batch=\(batch) src_len=\(sourceLength) tgt_len=\(targetLength) vocab=\(size.vocab) emb=\(size.emb) hidden=\(size.hidden) attention=\(size.attention) threads=\(threads) dropout=\(dropout)")
             print("openblas_core=\(BLAS.coreName)")
             print("parameters=\(model.parameters.parameterCount)")
             print(String(format: "step_ms=%.2f", seconds / Double(steps) * 1000))
@@ -120,17 +130,26 @@ struct BenchProducts: ParsableCommand {
         commandName: "products", abstract: "Time a decoder step's matrix products: OpenBLAS vs packed weights.")
 
     @Option(help: "Row counts (hypotheses per step), comma-separated.") var rows = "1,5,12,64,320"
-    @Option(help: "Vocabulary size.") var vocab = 8000
-    @Option(help: "Embedding size E.") var emb = 256
-    @Option(help: "Hidden size H.") var hidden = 512
-    @Option(help: "Attention size A.") var attention = 512
+    @OptionGroup var size: BenchModelSize
     @Option(help: "BLAS threads (and threads of the packed products).") var threads = 2
     @Option(help: "Timed repetitions per row count (the median is reported).") var repetitions = 15
+    @Option(help: "Packed kernels: best (this CPU's fastest), avx2 or avx512.") var kernel = "best"
 
     func validate() throws {
-        guard vocab > 0, emb > 0, hidden > 0, attention > 0, threads > 0, repetitions > 0,
+        guard threads > 0, repetitions > 0,
               !rowCounts.isEmpty, rowCounts.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("sizes, threads, repetitions and row counts must be positive")
+        }
+        guard let chosen = packedKernel else { throw ValidationError("--kernel must be best, avx2 or avx512") }
+        if chosen == .avx512, !CPUFeatures.hasAVX512 { throw ValidationError("this CPU has no AVX-512") }
+    }
+
+    private var packedKernel: PackedMatrix.Kernel? {
+        switch kernel {
+        case "best": return .best
+        case "avx2": return .avx2
+        case "avx512": return .avx512
+        default: return nil
         }
     }
 
@@ -138,7 +157,7 @@ struct BenchProducts: ParsableCommand {
 
     func run() throws {
         BLAS.setThreads(threads)
-        let e = emb, h = hidden, c = 2 * hidden
+        let e = size.emb, h = size.hidden, c = 2 * size.hidden, attention = size.attention, vocab = size.vocab
         // [k, n] of every matrix a decoder step multiplies by, in step order.
         let shapes = [(e, 3 * h), (h, 3 * h), (h, attention), (c, 3 * h), (h, 3 * h), (h, e), (e, e), (c, e), (e, vocab)]
         var rng = SeededRNG(seed: 1)
@@ -147,7 +166,8 @@ struct BenchProducts: ParsableCommand {
             matrix.withUnsafeBufferPointer { PackedMatrix($0.baseAddress!, k: shape.0, n: shape.1, ldb: shape.1) }
         }
         let widest = shapes.map { max($0.0, $0.1) }.max()!
-        print("openblas_core=\(BLAS.coreName) packed_kernel=\(PackedMatrix.Kernel.best) threads=\(threads)")
+        let chosen = packedKernel ?? .best
+        print("openblas_core=\(BLAS.coreName) packed_kernel=\(chosen) threads=\(threads)")
         for m in rowCounts {
             let a = (0..<(m * widest)).map { _ in rng.normal() }
             var out = [Float](repeating: 0, count: m * widest)
@@ -158,7 +178,7 @@ struct BenchProducts: ParsableCommand {
                         a.withUnsafeBufferPointer { a in
                             out.withUnsafeMutableBufferPointer { c in
                                 packed[index].multiply(m: m, a: a.baseAddress!, lda: k, beta: 0, c: c.baseAddress!,
-                                                       ldc: n, threads: threads)
+                                                       ldc: n, threads: threads, kernel: chosen)
                             }
                         }
                     } else {
