@@ -8,7 +8,7 @@ import S2SPanelKernels
 /// call. In a decoder step that copy is 15–20% of the time at 64 rows, and at beam search's
 /// few rows it dominates: the product then runs at 8–12 GB/s when it could run at the speed
 /// memory streams weights. Packed once, each panel is one contiguous stream. Measured
-/// (`s2s bench products`, BENCHMARKS.md "decoding"): a decoder step's products 2.1–3.4× faster
+/// (`s2s bench products`, BENCHMARKS.md "decoding"): a decoder step's products 1.6–3.4× faster
 /// than cblas_sgemm at 1–12 rows, 1.2× at 64 rows on one thread.
 ///
 /// Layout: op(B) [k, n] is cut into ⌈n/32⌉ panels of 32 columns (the last one zero-padded);
