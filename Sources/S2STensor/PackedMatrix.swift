@@ -34,7 +34,7 @@ public final class PackedMatrix: @unchecked Sendable {
     /// `BLAS.gemm` uses the packed copy for products of at most this many rows and OpenBLAS
     /// for larger ones (`s2s bench products`): the AVX-512 kernels win up to 64 rows (1.2–3.5×)
     /// and tie with OpenBLAS on one thread beyond, but OpenBLAS shares two threads better
-    /// there (0.7× at 96–320 rows); the AVX2 kernels lose beyond 16–32 rows.
+    /// there (0.7–1.1× at 96–320 rows, from run to run); the AVX2 kernels lose beyond 16 rows.
     public static let rowLimit = Kernel.best == .avx512 ? 64 : 16
     /// Columns per panel: two 16-lane vectors.
     static let panelWidth = 32
@@ -145,7 +145,6 @@ public final class PackedMatrix: @unchecked Sendable {
         }
     }
 }
-
 
 /// The operand pointers handed to `concurrentPerform`; the parts write disjoint columns.
 private struct SharedOperands: @unchecked Sendable {
