@@ -15,6 +15,8 @@ public final class Seq2SeqInference: StepDecoder {
     public let parameters: ParameterStore
     /// Their matrices packed for small products (shared by every decoder on this model).
     public let packedWeights: PackedWeights
+    /// Views of the tensors a step reads, looked up once (the store never moves them).
+    private let weights: DecoderStepWeights
     /// Sentences the encoder runs together.
     public var encoderBatchSize = 64
 
@@ -50,6 +52,7 @@ public final class Seq2SeqInference: StepDecoder {
         self.config = config
         self.parameters = parameters
         self.packedWeights = packedWeights
+        weights = DecoderStepWeights(parameters, config: config, packed: packedWeights)
     }
 
     /// Another decoder on the same network (for another worker): its own state, the same
@@ -125,16 +128,8 @@ public final class Seq2SeqInference: StepDecoder {
         let r = rows, e = config.embeddingSize, h = config.hiddenSize, c = 2 * h, a = config.attentionSize
         let v = config.targetVocabularySize
         precondition(logProbabilities.count >= r * v, "step: log-probability buffer too small")
-        let p = parameters
-        let gru1 = GRUWeights(p, "decoder.gru1", packed: packedWeights)
-        let gru2 = GRUWeights(p, "decoder.gru2", packed: packedWeights)
-        let attentionWeights = AttentionWeights(p, packed: packedWeights)
-        let deepWeights = DeepOutputWeights(p, packed: packedWeights)
-        let targetEmbedding = UnsafePointer(p.tensor("target.embedding").baseAddress!)
-        let output = OutputMatrix(
-            matrix: config.tiedEmbeddings ? targetEmbedding : UnsafePointer(p.tensor("output.Wo").baseAddress!),
-            tied: config.tiedEmbeddings, bias: UnsafePointer(p.tensor("output.bo").baseAddress!),
-            packed: packedWeights["output.Wo"])
+        let gru1 = weights.gru1, gru2 = weights.gru2, attentionWeights = weights.attention
+        let deepWeights = weights.deepOutput, output = weights.output, targetEmbedding = weights.targetEmbedding
 
         let y = embedded.reserve(r * e)
         previousTokens.withUnsafeBufferPointer { ids in
@@ -203,5 +198,27 @@ public final class Seq2SeqInference: StepDecoder {
                 }
             }
         }
+    }
+}
+
+/// The tensors `Seq2SeqInference.step` multiplies by, with their packed copies.
+private struct DecoderStepWeights {
+    let gru1, gru2: GRUWeights
+    let attention: AttentionWeights
+    let deepOutput: DeepOutputWeights
+    let output: OutputMatrix
+    /// [V_tgt, E], looked up for the previous tokens.
+    let targetEmbedding: UnsafePointer<Float>
+
+    init(_ store: ParameterStore, config: ModelConfig, packed: PackedWeights) {
+        gru1 = GRUWeights(store, "decoder.gru1", packed: packed)
+        gru2 = GRUWeights(store, "decoder.gru2", packed: packed)
+        attention = AttentionWeights(store, packed: packed)
+        deepOutput = DeepOutputWeights(store, packed: packed)
+        targetEmbedding = UnsafePointer(store.tensor("target.embedding").baseAddress!)
+        output = OutputMatrix(
+            matrix: config.tiedEmbeddings ? targetEmbedding : UnsafePointer(store.tensor("output.Wo").baseAddress!),
+            tied: config.tiedEmbeddings, bias: UnsafePointer(store.tensor("output.bo").baseAddress!),
+            packed: packed["output.Wo"])
     }
 }

@@ -57,14 +57,14 @@ public final class PackedMatrix: @unchecked Sendable {
         storage = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Float.self, capacity: count), count: count)
         storage.initialize(repeating: 0)
         let width = Self.panelWidth
+        // op(B)[row, j] is at b + row·rowStride + j·columnStride.
+        let rowStride = transposed ? 1 : ldb, columnStride = transposed ? ldb : 1
         for panel in 0..<panelCount {
             let columns = min(width, n - panel * width)
             let destination = storage.baseAddress! + panel * k * width
             for row in 0..<k {
-                for column in 0..<columns {
-                    let j = panel * width + column
-                    destination[row * width + column] = transposed ? b[j * ldb + row] : b[row * ldb + j]
-                }
+                let source = b + row * rowStride + panel * width * columnStride
+                for column in 0..<columns { destination[row * width + column] = source[column * columnStride] }
             }
         }
     }
