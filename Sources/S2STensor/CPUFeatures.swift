@@ -14,8 +14,13 @@ public enum CPUFeatures {
 
     /// The AVX-512 subsets LLVM's skylake-avx512 target uses (F, DQ, CD, BW, VL), which the
     /// S2SPanelKernels module is compiled for. The kernel lists them only when it has
-    /// enabled the 512-bit registers.
-    public static let hasAVX512: Bool = avx512Subsets.allSatisfy(flags.contains)
+    /// enabled the 512-bit registers. `S2S_MAX_CPU_ISA=avx2` in the environment keeps s2s's own
+    /// kernels to AVX2 on such a CPU, to reproduce an AVX2 machine's results bit for bit.
+    public static let hasAVX512: Bool = avx512Subsets.allSatisfy(flags.contains) && !limitedToAVX2
+
+    /// Whether the environment limits s2s's own kernels to AVX2 (`S2S_MAX_CPU_ISA=avx2`).
+    public static let limitedToAVX2: Bool =
+        ProcessInfo.processInfo.environment["S2S_MAX_CPU_ISA"]?.lowercased() == "avx2"
 
     static let avx512Subsets = ["avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"]
 

@@ -22,6 +22,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var beta2: Float = 0.98
     /// Decoupled weight decay.
     public var weightDecay: Float = 0
+    /// Report the mean training loss and speed this often (`.report` events, the log's lines).
+    public var displayFrequency = Frequency.seconds(10)
     /// Validate every this many updates (and at the end).
     public var validFrequency = 500
     /// Save a checkpoint every this many updates (and at the end).
@@ -44,8 +46,11 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
 /// Something worth telling the user while training runs.
 public enum TrainingEvent {
-    /// Periodic progress (after every update; the CLI decides how often to show it).
+    /// The state after every update, for a live progress line (loss and speed so far in the
+    /// current report window).
     case progress(TrainingLogRecord)
+    /// The end of a report window (`displayFrequency`): mean loss and speed over the window.
+    case report(TrainingLogRecord)
     /// A validation finished; `improved` says whether it is the best so far.
     case validation(TrainingLogRecord, improved: Bool)
     /// A checkpoint was written.
@@ -222,12 +227,14 @@ public final class Trainer {
             windowLoss += Double(result.loss) * Double(result.targetTokens)
             windowTokens += result.targetTokens
             let now = elapsed()
-            onEvent(.progress(TrainingLogRecord(
+            let record = TrainingLogRecord(
                 kind: .train, elapsedSeconds: now, epoch: max(progress.epoch, 1), updates: update,
                 loss: windowLoss / Double(max(windowTokens, 1)),
                 targetTokensPerSecond: Double(windowTokens) / max(now - windowStart, 1e-9),
-                learningRate: Double(stepper.optimizer.learningRate))))
-            if now - windowStart >= 10 {
+                learningRate: Double(stepper.optimizer.learningRate))
+            onEvent(.progress(record))
+            if options.displayFrequency.isDue(updates: update, seconds: now, lastSeconds: windowStart) {
+                onEvent(.report(record))
                 windowLoss = 0; windowTokens = 0; windowStart = now
             }
             if options.validFrequency > 0 && update % options.validFrequency == 0 {

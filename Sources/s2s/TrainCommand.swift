@@ -110,6 +110,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Append one JSON object per report and validation to this file (see `s2s plot`).")
     var log: String?
 
+    @Option(name: .customLong("disp-freq"), help: "Report the mean training loss this often: N updates (500u) or training time (10s, 5m).")
+    var displayFrequency = "10s"
+
+
     @Flag(name: .customLong("quiet"), help: "No progress on stderr.")
     var quiet = false
 
@@ -123,6 +127,7 @@ struct TrainCommand: ParsableCommand {
         where !(value >= 0 && value < 1) { throw ValidationError("\(name) must be in [0, 1)") }
         for (name, value) in [("--emb", embeddingSize), ("--hidden", hiddenSize), ("--attention", attentionSize), ("--vocab-size", vocabularySize)]
         where value < 1 { throw ValidationError("\(name) must be positive") }
+        if Frequency(parsing: displayFrequency) == nil { throw ValidationError("--disp-freq '\(displayFrequency)' is neither a number of updates (500u) nor a duration (10s, 5m)") }
         if validFrequency < 1 || saveFrequency < 1 { throw ValidationError("--valid-frequency and --save-frequency must be positive") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
         if data.preparedPath != nil && data.text.vocabularyPath == nil && !resume && !dryRun {
@@ -200,6 +205,7 @@ struct TrainCommand: ParsableCommand {
         options.warmupUpdates = warmup
         options.decay = LearningRateSchedule.Decay(rawValue: decay) ?? .inverseSqrt
         options.clipNorm = clipNorm
+        options.displayFrequency = Frequency(parsing: displayFrequency) ?? options.displayFrequency
         options.validFrequency = validFrequency
         options.saveFrequency = saveFrequency
         options.keep = keep
@@ -244,7 +250,6 @@ struct TrainCommand: ParsableCommand {
 
         var logWriter = try log.map { try AppendingLog(path: $0) }
         installStopSignalHandlers()
-        var lastLogged = -1.0
         var lastBLEU: Double?
         let timeLimitSeconds = options.stopping.timeLimitSeconds
         let reason = try trainer.run(shouldStop: { stopRequested.load(ordering: .relaxed) }) { event in
@@ -256,10 +261,8 @@ struct TrainCommand: ParsableCommand {
                 if let limit = timeLimitSeconds { line += " / " + formatDuration(limit) }
                 if let lastBLEU { line += String(format: "  valid BLEU %.2f", lastBLEU) }
                 progressLine.update(line)
-                if record.elapsedSeconds - lastLogged >= 10 {
-                    lastLogged = record.elapsedSeconds
-                    logWriter?.append(record.jsonLine())
-                }
+            case let .report(record):
+                logWriter?.append(record.jsonLine())
             case let .validation(record, improved):
                 lastBLEU = record.bleu
                 var line = String(format: "s2s: validation at update %d: cross-entropy %.4f  perplexity %.2f",

@@ -101,6 +101,24 @@ final class TrainCommandTests: XCTestCase {
         }
     }
 
+    /// `--disp-freq 2u` writes one training report every 2 updates to the log; a value that is
+    /// neither updates nor a duration is refused.
+    func testDisplayFrequencyInUpdates() throws {
+        let log = work + "/run.jsonl"
+        let trained = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", work + "/m.s2s",
+                                  "--max-updates", "6", "--disp-freq", "2u", "--log", log, "--no-valid-bleu"] + Self.tinyModel)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let reports = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+            .filter { $0.contains("\"kind\":\"train\"") }
+            .compactMap { line in line.split(separator: ",").first { $0.contains("\"updates\"") } }
+            .map { $0.filter(\.isNumber) }
+        XCTAssertEqual(reports, ["2", "4", "6"])
+        let refused = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", work + "/m2.s2s",
+                                  "--disp-freq", "often"] + Self.tinyModel)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--disp-freq"), refused.stderr)
+    }
+
     func testSIGINTSavesACheckpointThatResumeContinues() throws {
         let model = work + "/m.s2s"
         let process = try startS2S(["train", work + "/train.en", work + "/train.fr", "-o", model,
