@@ -71,6 +71,6 @@ let package = Package(
         .testTarget(name: "S2SDecodingTests", dependencies: ["S2SDecoding", "S2SModel", "S2STensor"]),
         .testTarget(name: "S2STrainingTests", dependencies: ["S2STraining", "S2SModel", "S2SCorpus",
                                                              "S2SCheckpoint", "S2STensor"]),
-        .testTarget(name: "S2SCLITests", dependencies: ["s2s"]),
+        .testTarget(name: "S2SCLITests", dependencies: ["s2s"], exclude: ["Fixtures"]),
     ]
 )

@@ -4,37 +4,37 @@ import S2STensor
 // real source positions, c_i = Σ_j α_ij h_j. The keys h_j·Uk are computed once per batch
 // (Marian's mappedContext); per step only the query is a GEMM.
 
-/// The attention tensors, read-only. Wq: [H, A], bq: [A], Uk: [C, A], v: [A].
-struct AttentionWeights {
-    var Wq, bq, Uk, v: UnsafePointer<Float>
-    /// Wq and Uk packed for small products (decoding), or nil.
-    var packedWq, packedUk: PackedMatrix?
-    init(_ store: ParameterStore, packed: PackedWeights? = nil) {
-        packedWq = packed?["attention.Wq"]
-        packedUk = packed?["attention.Uk"]
-        Wq = UnsafePointer(store.tensor("attention.Wq").baseAddress!)
-        bq = UnsafePointer(store.tensor("attention.bq").baseAddress!)
-        Uk = UnsafePointer(store.tensor("attention.Uk").baseAddress!)
-        v = UnsafePointer(store.tensor("attention.v").baseAddress!)
+/// The attention's tensors. Wq: [H, A], bq: [A], Uk: [C, A], v: [A].
+struct AttentionTensors<Tensor> {
+    var Wq, bq, Uk, v: Tensor
+
+    func map<T>(_ transform: (Tensor) throws -> T) rethrows -> AttentionTensors<T> {
+        AttentionTensors<T>(Wq: try transform(Wq), bq: try transform(bq), Uk: try transform(Uk), v: try transform(v))
+    }
+
+    /// Every tensor, in store order.
+    var all: [Tensor] { [Wq, bq, Uk, v] }
+}
+
+extension AttentionTensors<TensorDeclaration> {
+    /// Attention from a decoder state of `stateSize` over annotations of `contextSize`.
+    init(stateSize: Int, contextSize: Int, attentionSize a: Int) {
+        self.init(Wq: .matrix("attention.Wq", stateSize, a), bq: .bias("attention.bq", a),
+                  Uk: .matrix("attention.Uk", contextSize, a),
+                  v: TensorDeclaration("attention.v", [a], .glorotUniform))
     }
 }
 
-/// Gradients of the attention tensors, accumulated into.
-struct AttentionGradients {
-    var dWq, dbq, dUk, dv: UnsafeMutablePointer<Float>
-    init(_ store: ParameterStore) {
-        dWq = store.tensor("attention.Wq").baseAddress!
-        dbq = store.tensor("attention.bq").baseAddress!
-        dUk = store.tensor("attention.Uk").baseAddress!
-        dv = store.tensor("attention.v").baseAddress!
-    }
-}
+/// The attention's tensors as the forward pass reads them.
+typealias AttentionWeights = AttentionTensors<Weight>
+/// The attention's gradients, added into.
+typealias AttentionGradients = AttentionTensors<UnsafeMutablePointer<Float>>
 
 /// Keys of every annotation, one GEMM per batch. annotations: [S·B, C] → keys: [S·B, A].
 func attentionKeysForward(keys: UnsafeMutablePointer<Float>, annotations: UnsafePointer<Float>,
                           weights: AttentionWeights, rows: Int, contextSize: Int, attentionSize: Int) {
     BLAS.gemm(m: rows, n: attentionSize, k: contextSize, a: annotations, lda: contextSize,
-              b: weights.Uk, ldb: attentionSize, packedB: weights.packedUk, beta: 0, c: keys, ldc: attentionSize)
+              b: weights.Uk.values, ldb: attentionSize, packedB: weights.Uk.packed, beta: 0, c: keys, ldc: attentionSize)
 }
 
 /// Backward of `attentionKeysForward`: dUk += annotationsᵀ·dKeys, dAnnotations += dKeys·Ukᵀ.
@@ -42,9 +42,9 @@ func attentionKeysBackward(dAnnotations: UnsafeMutablePointer<Float>, gradients:
                            dKeys: UnsafePointer<Float>, annotations: UnsafePointer<Float>,
                            weights: AttentionWeights, rows: Int, contextSize: Int, attentionSize: Int) {
     BLAS.gemm(transA: true, m: contextSize, n: attentionSize, k: rows, a: annotations, lda: contextSize,
-              b: dKeys, ldb: attentionSize, beta: 1, c: gradients.dUk, ldc: attentionSize)
+              b: dKeys, ldb: attentionSize, beta: 1, c: gradients.Uk, ldc: attentionSize)
     BLAS.gemm(transB: true, m: rows, n: contextSize, k: attentionSize, a: dKeys, lda: attentionSize,
-              b: weights.Uk, ldb: attentionSize, beta: 1, c: dAnnotations, ldc: contextSize)
+              b: weights.Uk.values, ldb: attentionSize, beta: 1, c: dAnnotations, ldc: contextSize)
 }
 
 /// The source sentence each decoder row attends to, and the layout of the encoder's outputs.
@@ -101,9 +101,9 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
                           state: UnsafePointer<Float>, source: AttentionSource, weights: AttentionWeights,
                           rows: Int, hiddenSize: Int, attentionSize: Int, contextSize: Int) {
     let a = attentionSize, c = contextSize, sLen = source.sourceLength, stride = source.positionStride
-    broadcastRows(query, bias: weights.bq, rows: rows, cols: a)
-    BLAS.gemm(m: rows, n: a, k: hiddenSize, a: state, lda: hiddenSize, b: weights.Wq, ldb: a,
-              packedB: weights.packedWq, beta: 1, c: query, ldc: a)
+    broadcastRows(query, bias: weights.bq.values, rows: rows, cols: a)
+    BLAS.gemm(m: rows, n: a, k: hiddenSize, a: state, lda: hiddenSize, b: weights.Wq.values, ldb: a,
+              packedB: weights.Wq.packed, beta: 1, c: query, ldc: a)
     forEachRowChunk(rows: rows) { _, chunk in
         for row in chunk {
             let sentence = source.sentenceOfRow.map { Int($0[row]) } ?? row
@@ -120,7 +120,7 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
                     let w = min(16, a - k)
                     let t = Activations.tanh(loadLanes(queryRow + k, w) + loadLanes(key + k, w))
                     if let hidden { storeLanes(t, hidden + k, w) }
-                    score += t * loadLanes(weights.v + k, w)
+                    score += t * loadLanes(weights.v.values + k, w)
                     k += 16
                 }
                 let e = score.sum()
@@ -153,13 +153,13 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
                 }
             }
         }
-}
+    }
 }
 
 /// Backward of `attentionStepForward` (training: time-major, row r attends to sentence r).
 ///
 /// dContext: [R, C] → dState: [R, H] (+=), dKeys: [S, B, A] (+=), dAnnotations: [S, B, C] (+=),
-/// dWq, dbq, dv (+=). dQuery: [R, A] and dAlpha: [S] scratch.
+/// and the attention's gradients (+=). dQuery: [R, A] and dAlpha: [S] scratch.
 func attentionStepBackward(dState: UnsafeMutablePointer<Float>, dKeys: UnsafeMutablePointer<Float>,
                            dAnnotations: UnsafeMutablePointer<Float>, dQuery: UnsafeMutablePointer<Float>,
                            dAlpha: UnsafeMutablePointer<Float>, gradients: AttentionGradients,
@@ -202,17 +202,17 @@ func attentionStepBackward(dState: UnsafeMutablePointer<Float>, dKeys: UnsafeMut
             while k < a {
                 let w = min(16, a - k)
                 let t = loadLanes(hidden + k, w)
-                storeLanes(loadLanes(gradients.dv + k, w) + ds * t, gradients.dv + k, w)
-                let dPre = ds * loadLanes(weights.v + k, w) * (one - t * t)
+                storeLanes(loadLanes(gradients.v + k, w) + ds * t, gradients.v + k, w)
+                let dPre = ds * loadLanes(weights.v.values + k, w) * (one - t * t)
                 storeLanes(loadLanes(dQueryRow + k, w) + dPre, dQueryRow + k, w)
                 storeLanes(loadLanes(dKey + k, w) + dPre, dKey + k, w)
                 k += 16
             }
         }
     }
-    addColumnSums(gradients.dbq, of: dQuery, rows: rows, cols: a)
+    addColumnSums(gradients.bq, of: dQuery, rows: rows, cols: a)
     BLAS.gemm(transA: true, m: hiddenSize, n: a, k: rows, a: state, lda: hiddenSize, b: dQuery, ldb: a,
-              beta: 1, c: gradients.dWq, ldc: a)
-    BLAS.gemm(transB: true, m: rows, n: hiddenSize, k: a, a: dQuery, lda: a, b: weights.Wq, ldb: a,
+              beta: 1, c: gradients.Wq, ldc: a)
+    BLAS.gemm(transB: true, m: rows, n: hiddenSize, k: a, a: dQuery, lda: a, b: weights.Wq.values, ldb: a,
               beta: 1, c: dState, ldc: hiddenSize)
 }

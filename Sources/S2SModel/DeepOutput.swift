@@ -5,32 +5,46 @@ import S2STensor
 // output projection to logits, and the label-smoothed cross-entropy fused with its gradient.
 // Every product here runs over all B·T target positions at once.
 
-/// Deep-output tensors. Ws: [H, E], Wy: [E, E], Wc: [C, E], b: [E].
-struct DeepOutputWeights {
-    var Ws, Wy, Wc, b: UnsafePointer<Float>
-    /// Ws, Wy and Wc packed for small products (decoding), or nil.
-    var packedWs, packedWy, packedWc: PackedMatrix?
-    init(_ store: ParameterStore, packed: PackedWeights? = nil) {
-        packedWs = packed?["output.Ws"]
-        packedWy = packed?["output.Wy"]
-        packedWc = packed?["output.Wc"]
-        Ws = UnsafePointer(store.tensor("output.Ws").baseAddress!)
-        Wy = UnsafePointer(store.tensor("output.Wy").baseAddress!)
-        Wc = UnsafePointer(store.tensor("output.Wc").baseAddress!)
-        b = UnsafePointer(store.tensor("output.b").baseAddress!)
+/// The deep output's tensors. Ws: [H, E], Wy: [E, E], Wc: [C, E], b: [E].
+struct DeepOutputTensors<Tensor> {
+    var Ws, Wy, Wc, b: Tensor
+
+    func map<T>(_ transform: (Tensor) throws -> T) rethrows -> DeepOutputTensors<T> {
+        DeepOutputTensors<T>(Ws: try transform(Ws), Wy: try transform(Wy), Wc: try transform(Wc), b: try transform(b))
+    }
+
+    /// Every tensor, in store order.
+    var all: [Tensor] { [Ws, Wy, Wc, b] }
+}
+
+extension DeepOutputTensors<TensorDeclaration> {
+    init(hiddenSize h: Int, embeddingSize e: Int, contextSize c: Int) {
+        self.init(Ws: .matrix("output.Ws", h, e), Wy: .matrix("output.Wy", e, e), Wc: .matrix("output.Wc", c, e),
+                  b: .bias("output.b", e))
     }
 }
 
-/// Gradients of the deep-output tensors, accumulated into.
-struct DeepOutputGradients {
-    var dWs, dWy, dWc, db: UnsafeMutablePointer<Float>
-    init(_ store: ParameterStore) {
-        dWs = store.tensor("output.Ws").baseAddress!
-        dWy = store.tensor("output.Wy").baseAddress!
-        dWc = store.tensor("output.Wc").baseAddress!
-        db = store.tensor("output.b").baseAddress!
+/// The output projection's tensors. Wo: [E, V] (nil when tied to the target embedding), bo: [V].
+struct OutputTensors<Tensor> {
+    var Wo: Tensor?
+    var bo: Tensor
+
+    func map<T>(_ transform: (Tensor) throws -> T) rethrows -> OutputTensors<T> {
+        OutputTensors<T>(Wo: try Wo.map(transform), bo: try transform(bo))
+    }
+
+    /// Every tensor, in store order.
+    var all: [Tensor] { [Wo].compactMap { $0 } + [bo] }
+}
+
+extension OutputTensors<TensorDeclaration> {
+    init(embeddingSize e: Int, vocabularySize v: Int, tied: Bool) {
+        self.init(Wo: tied ? nil : .matrix("output.Wo", e, v), bo: .bias("output.bo", v))
     }
 }
+
+typealias DeepOutputWeights = DeepOutputTensors<Weight>
+typealias DeepOutputGradients = DeepOutputTensors<UnsafeMutablePointer<Float>>
 
 /// states: [N, H], embeddings: [N, E], contexts: [N, C] → t: [N, E].
 func deepOutputForward(t: UnsafeMutablePointer<Float>, states: UnsafePointer<Float>,
@@ -38,13 +52,13 @@ func deepOutputForward(t: UnsafeMutablePointer<Float>, states: UnsafePointer<Flo
                        weights: DeepOutputWeights, rows: Int, hiddenSize: Int, embeddingSize: Int,
                        contextSize: Int) {
     let e = embeddingSize
-    broadcastRows(t, bias: weights.b, rows: rows, cols: e)
-    BLAS.gemm(m: rows, n: e, k: hiddenSize, a: states, lda: hiddenSize, b: weights.Ws, ldb: e, packedB: weights.packedWs,
-              beta: 1, c: t, ldc: e)
-    BLAS.gemm(m: rows, n: e, k: e, a: embeddings, lda: e, b: weights.Wy, ldb: e, packedB: weights.packedWy,
-              beta: 1, c: t, ldc: e)
-    BLAS.gemm(m: rows, n: e, k: contextSize, a: contexts, lda: contextSize, b: weights.Wc, ldb: e, packedB: weights.packedWc,
-              beta: 1, c: t, ldc: e)
+    broadcastRows(t, bias: weights.b.values, rows: rows, cols: e)
+    BLAS.gemm(m: rows, n: e, k: hiddenSize, a: states, lda: hiddenSize, b: weights.Ws.values, ldb: e,
+              packedB: weights.Ws.packed, beta: 1, c: t, ldc: e)
+    BLAS.gemm(m: rows, n: e, k: e, a: embeddings, lda: e, b: weights.Wy.values, ldb: e,
+              packedB: weights.Wy.packed, beta: 1, c: t, ldc: e)
+    BLAS.gemm(m: rows, n: e, k: contextSize, a: contexts, lda: contextSize, b: weights.Wc.values, ldb: e,
+              packedB: weights.Wc.packed, beta: 1, c: t, ldc: e)
     Activations.tanhInPlace(UnsafeMutableBufferPointer(start: t, count: rows * e))
 }
 
@@ -65,28 +79,27 @@ func deepOutputBackward(dStates: UnsafeMutablePointer<Float>, dEmbeddings: Unsaf
         storeLanes(loadLanes(dT + k, w) * (one - y * y), dT + k, w)
         k += 16
     }
-    addColumnSums(gradients.db, of: dT, rows: rows, cols: e)
+    addColumnSums(gradients.b, of: dT, rows: rows, cols: e)
     BLAS.gemm(transA: true, m: hiddenSize, n: e, k: rows, a: states, lda: hiddenSize, b: dT, ldb: e,
-              beta: 1, c: gradients.dWs, ldc: e)
+              beta: 1, c: gradients.Ws, ldc: e)
     BLAS.gemm(transA: true, m: e, n: e, k: rows, a: embeddings, lda: e, b: dT, ldb: e,
-              beta: 1, c: gradients.dWy, ldc: e)
+              beta: 1, c: gradients.Wy, ldc: e)
     BLAS.gemm(transA: true, m: contextSize, n: e, k: rows, a: contexts, lda: contextSize, b: dT, ldb: e,
-              beta: 1, c: gradients.dWc, ldc: e)
-    BLAS.gemm(transB: true, m: rows, n: hiddenSize, k: e, a: dT, lda: e, b: weights.Ws, ldb: e,
+              beta: 1, c: gradients.Wc, ldc: e)
+    BLAS.gemm(transB: true, m: rows, n: hiddenSize, k: e, a: dT, lda: e, b: weights.Ws.values, ldb: e,
               beta: 1, c: dStates, ldc: hiddenSize)
-    BLAS.gemm(transB: true, m: rows, n: e, k: e, a: dT, lda: e, b: weights.Wy, ldb: e,
+    BLAS.gemm(transB: true, m: rows, n: e, k: e, a: dT, lda: e, b: weights.Wy.values, ldb: e,
               beta: 1, c: dEmbeddings, ldc: e)
-    BLAS.gemm(transB: true, m: rows, n: contextSize, k: e, a: dT, lda: e, b: weights.Wc, ldb: e,
+    BLAS.gemm(transB: true, m: rows, n: contextSize, k: e, a: dT, lda: e, b: weights.Wc.values, ldb: e,
               beta: 1, c: dContexts, ldc: contextSize)
 }
 
-/// The output projection's matrix: W_o [E, V], or the target embedding [V, E] used transposed.
+/// The output projection as the forward pass reads it: W_o [E, V], or the target embedding
+/// [V, E] used transposed; its packed copy is op(matrix) [E, V].
 struct OutputMatrix {
-    var matrix: UnsafePointer<Float>
+    var matrix: Weight
     var tied: Bool
     var bias: UnsafePointer<Float>
-    /// op(matrix) [E, V] packed for small products (decoding), or nil.
-    var packed: PackedMatrix? = nil
 }
 
 /// One GEMM over every position: t: [N, E] → logits: [N, V] = t·W_o + b_o (tied: t·E_tgtᵀ + b_o).
@@ -94,11 +107,11 @@ func outputProjectionForward(logits: UnsafeMutablePointer<Float>, t: UnsafePoint
                              output: OutputMatrix, rows: Int, embeddingSize: Int, vocabularySize: Int) {
     let e = embeddingSize, v = vocabularySize
     broadcastRows(logits, bias: output.bias, rows: rows, cols: v)
-    BLAS.gemm(transB: output.tied, m: rows, n: v, k: e, a: t, lda: e, b: output.matrix,
-              ldb: output.tied ? e : v, packedB: output.packed, beta: 1, c: logits, ldc: v)
+    BLAS.gemm(transB: output.tied, m: rows, n: v, k: e, a: t, lda: e, b: output.matrix.values,
+              ldb: output.tied ? e : v, packedB: output.matrix.packed, beta: 1, c: logits, ldc: v)
 }
 
-/// Backward of `outputProjectionForward`: dT = dLogits·Wᵀ (overwritten), dW (+=), dbo (+=).
+/// Backward of `outputProjectionForward`: dT += dLogits·Wᵀ, dW += tᵀ·dLogits, dbo += Σ dLogits.
 /// dMatrix is dW_o [E, V] or, tied, the target embedding's gradient [V, E].
 func outputProjectionBackward(dT: UnsafeMutablePointer<Float>, dMatrix: UnsafeMutablePointer<Float>,
                               dBias: UnsafeMutablePointer<Float>, dLogits: UnsafePointer<Float>,
@@ -109,16 +122,16 @@ func outputProjectionBackward(dT: UnsafeMutablePointer<Float>, dMatrix: UnsafeMu
     if output.tied {
         BLAS.gemm(transA: true, m: v, n: e, k: rows, a: dLogits, lda: v, b: t, ldb: e,
                   beta: 1, c: dMatrix, ldc: e)
-        BLAS.gemm(m: rows, n: e, k: v, a: dLogits, lda: v, b: output.matrix, ldb: e, beta: 0, c: dT, ldc: e)
+        BLAS.gemm(m: rows, n: e, k: v, a: dLogits, lda: v, b: output.matrix.values, ldb: e, beta: 1, c: dT, ldc: e)
     } else {
         BLAS.gemm(transA: true, m: e, n: v, k: rows, a: t, lda: e, b: dLogits, ldb: v,
                   beta: 1, c: dMatrix, ldc: v)
-        BLAS.gemm(transB: true, m: rows, n: e, k: v, a: dLogits, lda: v, b: output.matrix, ldb: v,
-                  beta: 0, c: dT, ldc: e)
+        BLAS.gemm(transB: true, m: rows, n: e, k: v, a: dLogits, lda: v, b: output.matrix.values, ldb: v,
+                  beta: 1, c: dT, ldc: e)
     }
 }
 
-/// The two sums `labelSmoothedCrossEntropy` returns over the weighted rows.
+/// The two sums `crossEntropyForward` returns over the weighted rows.
 struct CrossEntropySums {
     /// Σ_r w_r·loss_r, the label-smoothed loss being minimised.
     var smoothed: Double
@@ -127,14 +140,13 @@ struct CrossEntropySums {
     var negativeLogLikelihood: Double
 }
 
-/// Label-smoothed cross-entropy fused with its gradient, stable by the max-shift.
-///
-/// loss_r = (1 − ε)(−log p_r[y_r]) + ε·mean_v(−log p_r[v]) for rows with weight 1.
-/// In place, logits: [N, V] become ∂(scale·Σ_r w_r·loss_r)/∂logits (0 for weight-0 rows) when
-/// `gradient` is true (otherwise they are left as scratch).
-func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: UnsafePointer<Int32>,
-                               weights: UnsafePointer<Float>, smoothing: Float, scale: Float, gradient: Bool,
-                               rows: Int, vocabularySize: Int) -> CrossEntropySums {
+/// Label-smoothed cross-entropy, stable by the max-shift:
+/// loss_r = (1 − ε)(−log p_r[y_r]) + ε·mean_v(−log p_r[v]) for rows with weight w_r ≠ 0.
+/// logits: [N, V], in place → e^(x − max) per row (what `crossEntropyBackward` turns into the
+/// gradient), and expSums: [N] their row sums. targets, weights: [N].
+func crossEntropyForward(logits: UnsafeMutablePointer<Float>, expSums: UnsafeMutablePointer<Float>,
+                         targets: UnsafePointer<Int32>, weights: UnsafePointer<Float>, smoothing: Float,
+                         rows: Int, vocabularySize: Int) -> CrossEntropySums {
     let v = vocabularySize
     // Per-chunk partial sums, added in chunk order so the total does not depend on timing.
     var partials = [CrossEntropySums](repeating: CrossEntropySums(smoothed: 0, negativeLogLikelihood: 0),
@@ -142,12 +154,8 @@ func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: Uns
     partials.withUnsafeMutableBufferPointer { partialTotals in
         forEachRowChunk(rows: rows) { chunkIndex, chunk in
             var total: Double = 0, totalNLL: Double = 0
-            for r in chunk {
+            for r in chunk where weights[r] != 0 {
                 let row = logits + r * v
-                guard weights[r] != 0 else {
-                    if gradient { row.update(repeating: 0, count: v) }
-                    continue
-                }
                 // Pass 1: the max (for stability) and the plain sum of the logits (for the smoothing term).
                 var maxLanes = Lanes(repeating: -Float.greatestFiniteMagnitude)
                 var logitLanes = Lanes(repeating: 0)
@@ -161,8 +169,7 @@ func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: Uns
                     k += 16
                 }
                 let maxLogit = maxLanes.max()
-                let target = Int(targets[r])
-                let targetLogit = row[target]
+                let targetLogit = row[Int(targets[r])]
                 // Pass 2: e^(x − max) in place, and its sum.
                 let shift = Lanes(repeating: maxLogit)
                 var sumLanes = Lanes(repeating: 0)
@@ -176,25 +183,13 @@ func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: Uns
                     k += 16
                 }
                 let sum = sumLanes.sum()
+                expSums[r] = sum
                 let logNormalizer = Double(maxLogit) + log(Double(sum))
                 let nll = logNormalizer - Double(targetLogit)
                 let smoothTerm = logNormalizer - Double(logitLanes.sum()) / Double(v)
                 let eps = Double(smoothing)
                 total += Double(weights[r]) * ((1 - eps) * nll + eps * smoothTerm)
                 totalNLL += Double(weights[r]) * nll
-                if gradient {
-                    // Pass 3: ∂loss/∂logit_v = p_v − (1 − ε)·[v = y] − ε/V, scaled.
-                    let factor = weights[r] * scale
-                    let inverseSum = Lanes(repeating: factor / sum)
-                    let uniform = Lanes(repeating: factor * smoothing / Float(v))
-                    k = 0
-                    while k < v {
-                        let w = min(16, v - k)
-                        storeLanes(loadLanes(row + k, w) * inverseSum - uniform, row + k, w)
-                        k += 16
-                    }
-                    row[target] -= factor * (1 - smoothing)
-                }
             }
             partialTotals[chunkIndex] = CrossEntropySums(smoothed: total, negativeLogLikelihood: totalNLL)
         }
@@ -202,6 +197,34 @@ func labelSmoothedCrossEntropy(logits: UnsafeMutablePointer<Float>, targets: Uns
     return partials.reduce(into: CrossEntropySums(smoothed: 0, negativeLogLikelihood: 0)) { sums, chunk in
         sums.smoothed += chunk.smoothed
         sums.negativeLogLikelihood += chunk.negativeLogLikelihood
+    }
+}
+
+/// Backward of `crossEntropyForward`: logits [N, V] (holding e^(x − max)), in place →
+/// ∂(scale·Σ_r w_r·loss_r)/∂logits = scale·w_r·(p_v − (1 − ε)·[v = y_r] − ε/V), 0 for rows of
+/// weight 0.
+func crossEntropyBackward(logits: UnsafeMutablePointer<Float>, expSums: UnsafePointer<Float>,
+                          targets: UnsafePointer<Int32>, weights: UnsafePointer<Float>, smoothing: Float,
+                          scale: Float, rows: Int, vocabularySize: Int) {
+    let v = vocabularySize
+    forEachRowChunk(rows: rows) { _, chunk in
+        for r in chunk {
+            let row = logits + r * v
+            guard weights[r] != 0 else {
+                row.update(repeating: 0, count: v)
+                continue
+            }
+            let factor = weights[r] * scale
+            let inverseSum = Lanes(repeating: factor / expSums[r])
+            let uniform = Lanes(repeating: factor * smoothing / Float(v))
+            var k = 0
+            while k < v {
+                let w = min(16, v - k)
+                storeLanes(loadLanes(row + k, w) * inverseSum - uniform, row + k, w)
+                k += 16
+            }
+            row[Int(targets[r])] -= factor * (1 - smoothing)
+        }
     }
 }
 

@@ -11,50 +11,55 @@ import S2STensor
 // With layer normalization (LayerNorm.swift) gx = LN(x·W)·g_W + b and gh = LN(x̃·U)·g_U + c:
 // the biases become the normalizations' shifts and each GRU gains two [3H] gain vectors.
 
-/// The tensors of one GRU, read-only.
-struct GRUWeights {
-    /// W: [In, 3H], b: [3H], U: [H, 3H], c: [3H].
-    var W, b, U, c: UnsafePointer<Float>
-    /// Layer-normalization gains g_W, g_U: [3H], or nil when the GRU is not normalized.
-    var inputGain, recurrentGain: UnsafePointer<Float>?
+/// The tensors of one GRU. W: [In, 3H], b: [3H], U: [H, 3H], c: [3H]; with layer
+/// normalization also the gains g_W, g_U: [3H] (nil without).
+struct GRUTensors<Tensor> {
+    var W, b, U, c: Tensor
+    var inputGain, recurrentGain: Tensor?
+
+    func map<T>(_ transform: (Tensor) throws -> T) rethrows -> GRUTensors<T> {
+        GRUTensors<T>(W: try transform(W), b: try transform(b), U: try transform(U), c: try transform(c),
+                      inputGain: try inputGain.map(transform), recurrentGain: try recurrentGain.map(transform))
+    }
+
+    /// Every tensor, in store order.
+    var all: [Tensor] { [W, b, U, c] + [inputGain, recurrentGain].compactMap { $0 } }
+
+    /// Whether the GRU layer-normalizes its projections.
     var isNormalized: Bool { inputGain != nil }
-    /// W and U packed for small products (decoding), or nil.
-    var packedW, packedU: PackedMatrix?
+}
 
-    init(_ store: ParameterStore, _ prefix: String, packed: PackedWeights? = nil) {
-        packedW = packed?["\(prefix).W"]
-        packedU = packed?["\(prefix).U"]
-        W = UnsafePointer(store.tensor("\(prefix).W").baseAddress!)
-        b = UnsafePointer(store.tensor("\(prefix).b").baseAddress!)
-        U = UnsafePointer(store.tensor("\(prefix).U").baseAddress!)
-        c = UnsafePointer(store.tensor("\(prefix).c").baseAddress!)
-        if store.entry("\(prefix).W.gain") != nil {
-            inputGain = UnsafePointer(store.tensor("\(prefix).W.gain").baseAddress!)
-            recurrentGain = UnsafePointer(store.tensor("\(prefix).U.gain").baseAddress!)
-        }
+extension GRUTensors<TensorDeclaration> {
+    /// The GRU named `prefix` over inputs of `inputSize`: orthogonal gate blocks in U (early
+    /// gradients neither explode nor vanish through time), Glorot W, zero biases, unit gains.
+    init(prefix: String, inputSize: Int, hiddenSize h: Int, normalized: Bool) {
+        self.init(W: .matrix("\(prefix).W", inputSize, 3 * h), b: .bias("\(prefix).b", 3 * h),
+                  U: .matrix("\(prefix).U", h, 3 * h, .orthogonalBlocks(gates: 3)), c: .bias("\(prefix).c", 3 * h),
+                  inputGain: normalized ? .gain("\(prefix).W.gain", 3 * h) : nil,
+                  recurrentGain: normalized ? .gain("\(prefix).U.gain", 3 * h) : nil)
     }
 }
 
-/// The gradients of one GRU's tensors, accumulated into.
-struct GRUGradients {
-    var dW, db, dU, dc: UnsafeMutablePointer<Float>
-    var dInputGain, dRecurrentGain: UnsafeMutablePointer<Float>?
-    init(_ store: ParameterStore, _ prefix: String) {
-        dW = store.tensor("\(prefix).W").baseAddress!
-        db = store.tensor("\(prefix).b").baseAddress!
-        dU = store.tensor("\(prefix).U").baseAddress!
-        dc = store.tensor("\(prefix).c").baseAddress!
-        if store.entry("\(prefix).W.gain") != nil {
-            dInputGain = store.tensor("\(prefix).W.gain").baseAddress!
-            dRecurrentGain = store.tensor("\(prefix).U.gain").baseAddress!
-        }
-    }
-}
+/// A GRU's tensors as the forward pass reads them.
+typealias GRUWeights = GRUTensors<Weight>
+/// A GRU's gradients, added into.
+typealias GRUGradients = GRUTensors<UnsafeMutablePointer<Float>>
 
 /// The layer-normalization statistics of one normalized GRU, rows laid out like gx
 /// (time-major [T·B] for a sequence): `input` of x·W, `recurrent` of x̃·U.
 struct GRUNormCaches {
     var input, recurrent: LayerNormCache
+
+    /// Buffers for the statistics of `rows` rows.
+    init(_ carver: inout BufferCarver, rows: Int, hiddenSize: Int) {
+        input = LayerNormCache(normalized: carver.take(rows * 3 * hiddenSize), inverseDeviation: carver.take(rows))
+        recurrent = LayerNormCache(normalized: carver.take(rows * 3 * hiddenSize), inverseDeviation: carver.take(rows))
+    }
+
+    init(input: LayerNormCache, recurrent: LayerNormCache) {
+        self.input = input
+        self.recurrent = recurrent
+    }
 
     /// The caches of time step `step` of a [T, B] sequence.
     func step(_ step: Int, batch: Int, hiddenSize: Int) -> GRUNormCaches {
@@ -68,23 +73,23 @@ struct GRUNormCaches {
 /// keeps its statistics in `norm` (nil when decoding: no backward pass follows).
 func gruInputForward(gx: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, weights: GRUWeights,
                      norm: LayerNormCache?, rows: Int, inputSize: Int, hiddenSize: Int) {
-    gateProjection(gx, x: x, matrix: weights.W, packed: weights.packedW, bias: weights.b, gain: weights.inputGain, norm: norm,
+    gateProjection(gx, x: x, matrix: weights.W, bias: weights.b.values, gain: weights.inputGain?.values, norm: norm,
                    rows: rows, inputSize: inputSize, hiddenSize: hiddenSize)
 }
 
 /// y = x·M + bias, or LN(x·M)·gain + bias when `gain` is given (the shared form of both GRU
 /// projections). x: [rows, In], M: [In, 3H] → y: [rows, 3H].
-private func gateProjection(_ y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, matrix: UnsafePointer<Float>,
-                            packed: PackedMatrix?, bias: UnsafePointer<Float>, gain: UnsafePointer<Float>?, norm: LayerNormCache?,
+private func gateProjection(_ y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, matrix: Weight,
+                            bias: UnsafePointer<Float>, gain: UnsafePointer<Float>?, norm: LayerNormCache?,
                             rows: Int, inputSize: Int, hiddenSize: Int) {
     let g = 3 * hiddenSize
     if let gain {
-        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix, ldb: g, packedB: packed,
+        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix.values, ldb: g, packedB: matrix.packed,
                   beta: 0, c: y, ldc: g)
         layerNormForward(values: y, gain: gain, shift: bias, cache: norm, rows: rows, width: g)
     } else {
         broadcastRows(y, bias: bias, rows: rows, cols: g)
-        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix, ldb: g, packedB: packed,
+        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix.values, ldb: g, packedB: matrix.packed,
                   beta: 1, c: y, ldc: g)
     }
 }
@@ -98,11 +103,11 @@ func gruInputBackward(dx: UnsafeMutablePointer<Float>?, gradients: GRUGradients,
                       rows: Int, inputSize: Int, hiddenSize: Int) {
     let g = 3 * hiddenSize
     BLAS.gemm(transA: true, m: inputSize, n: g, k: rows, a: x, lda: inputSize,
-              b: dgx, ldb: g, beta: 1, c: gradients.dW, ldc: g)
-    if !weights.isNormalized { addColumnSums(gradients.db, of: dgx, rows: rows, cols: g) }
+              b: dgx, ldb: g, beta: 1, c: gradients.W, ldc: g)
+    if !weights.isNormalized { addColumnSums(gradients.b, of: dgx, rows: rows, cols: g) }
     if let dx {
         BLAS.gemm(transB: true, m: rows, n: inputSize, k: g, a: dgx, lda: g,
-                  b: weights.W, ldb: g, beta: 1, c: dx, ldc: inputSize)
+                  b: weights.W.values, ldb: g, beta: 1, c: dx, ldc: inputSize)
     }
 }
 
@@ -114,7 +119,7 @@ func gruInputBackward(dx: UnsafeMutablePointer<Float>?, gradients: GRUGradients,
 /// h = m·h' + (1 − m)·h_prev with m the row's padding mask (nil: every row real).
 /// h: [B, H] out, cache: [B, 4H] out, recurrentInput: [B, H] out (x̃, kept so the backward pass
 /// forms ∂U for all steps in one GEMM), gh: [B, 3H] scratch,
-/// hPrev: [B, H], gx: [B, 3H] (row stride `gxStride`), mask: [B], stateMask: [B, H].
+/// hPrev: [B, H], gx: [B, 3H], mask: [B], stateMask: [B, H].
 func gruStepForward(h: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<Float>,
                     recurrentInput: UnsafeMutablePointer<Float>, gh: UnsafeMutablePointer<Float>,
                     hPrev: UnsafePointer<Float>, gx: UnsafePointer<Float>,
@@ -123,8 +128,8 @@ func gruStepForward(h: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<
     let hs = hiddenSize, g = 3 * hs
     recurrentInput.update(from: hPrev, count: batch * hs)
     if let stateMask { multiplyInPlace(recurrentInput, by: stateMask, count: batch * hs) }
-    gateProjection(gh, x: recurrentInput, matrix: weights.U, packed: weights.packedU, bias: weights.c, gain: weights.recurrentGain, norm: norm,
-                   rows: batch, inputSize: hs, hiddenSize: hs)
+    gateProjection(gh, x: recurrentInput, matrix: weights.U, bias: weights.c.values, gain: weights.recurrentGain?.values,
+                   norm: norm, rows: batch, inputSize: hs, hiddenSize: hs)
     let one = Lanes(repeating: 1)
     forEachRowChunk(rows: batch) { _, chunk in
         for row in chunk {
@@ -153,11 +158,12 @@ func gruStepForward(h: UnsafeMutablePointer<Float>, cache: UnsafeMutablePointer<
 
 /// Backward of `gruStepForward`.
 ///
-/// dh: [B, H] gradient of the step's output; writes dgx: [B, 3H], dgh: [B, 3H] (∂gh, kept for
-/// `gruRecurrentBackward`, which forms ∂U and ∂c for all steps at once) and dhPrev: [B, H]
-/// (overwritten). scratch: [B, H]. A normalized GRU takes dgx and dgh back through both
-/// normalizations here (they become ∂(x·W) and ∂(x̃·U)), accumulating b, c, g_W and g_U's
-/// gradients into `gradients`; `norm` is the step's statistics.
+/// dh: [B, H] gradient of the step's output → dhPrev: [B, H] (+=); writes the step's
+/// pre-activation gradients dgx: [B, 3H] and dgh: [B, 3H] (∂gh, kept for
+/// `gruRecurrentBackward`, which forms ∂U and ∂c for all steps at once). scratch: [B, H].
+/// A normalized GRU takes dgx and dgh back through both normalizations here (they become
+/// ∂(x·W) and ∂(x̃·U)), adding into b, c, g_W and g_U's gradients; `norm` is the step's
+/// statistics.
 func gruStepBackward(dhPrev: UnsafeMutablePointer<Float>, dgx: UnsafeMutablePointer<Float>,
                      dgh: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                      dh: UnsafePointer<Float>, cache: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
@@ -185,7 +191,7 @@ func gruStepBackward(dhPrev: UnsafeMutablePointer<Float>, dgx: UnsafeMutablePoin
                 let dr = dnPre * ghn
                 let drPre = dr * r * (one - r)
                 let dzPre = dz * z * (one - z)
-                storeLanes((one - m) * dhTotal + dCandidate * z, dhPrevRow + k, w)
+                storeLanes(loadLanes(dhPrevRow + k, w) + ((one - m) * dhTotal + dCandidate * z), dhPrevRow + k, w)
                 storeLanes(drPre, dgxRow + k, w)
                 storeLanes(dzPre, dgxRow + hs + k, w)
                 storeLanes(dnPre, dgxRow + 2 * hs + k, w)
@@ -197,22 +203,22 @@ func gruStepBackward(dhPrev: UnsafeMutablePointer<Float>, dgx: UnsafeMutablePoin
         }
     }
     if let inputGain = weights.inputGain, let recurrentGain = weights.recurrentGain {
-        guard let norm, let dInputGain = gradients.dInputGain, let dRecurrentGain = gradients.dRecurrentGain else {
+        guard let norm, let dInputGain = gradients.inputGain, let dRecurrentGain = gradients.recurrentGain else {
             preconditionFailure("gruStepBackward: a normalized GRU needs its statistics and gain gradients")
         }
-        layerNormBackward(gradient: dgx, dGain: dInputGain, dShift: gradients.db, cache: norm.input,
-                          gain: inputGain, rows: batch, width: g)
-        layerNormBackward(gradient: dgh, dGain: dRecurrentGain, dShift: gradients.dc, cache: norm.recurrent,
-                          gain: recurrentGain, rows: batch, width: g)
+        layerNormBackward(gradient: dgx, dGain: dInputGain, dShift: gradients.b, cache: norm.input,
+                          gain: inputGain.values, rows: batch, width: g)
+        layerNormBackward(gradient: dgh, dGain: dRecurrentGain, dShift: gradients.c, cache: norm.recurrent,
+                          gain: recurrentGain.values, rows: batch, width: g)
     }
     if let stateMask {
         // ∂/∂h_prev through the recurrent product, then through the dropout mask.
-        BLAS.gemm(transB: true, m: batch, n: hs, k: g, a: dgh, lda: g, b: weights.U, ldb: g,
+        BLAS.gemm(transB: true, m: batch, n: hs, k: g, a: dgh, lda: g, b: weights.U.values, ldb: g,
                   beta: 0, c: scratch, ldc: hs)
         multiplyInPlace(scratch, by: stateMask, count: batch * hs)
         BLAS.axpy(count: batch * hs, alpha: 1, x: scratch, y: dhPrev)
     } else {
-        BLAS.gemm(transB: true, m: batch, n: hs, k: g, a: dgh, lda: g, b: weights.U, ldb: g,
+        BLAS.gemm(transB: true, m: batch, n: hs, k: g, a: dgh, lda: g, b: weights.U.values, ldb: g,
                   beta: 1, c: dhPrev, ldc: hs)
     }
 }
@@ -223,9 +229,9 @@ func gruStepBackward(dhPrev: UnsafeMutablePointer<Float>, dgx: UnsafeMutablePoin
 func gruRecurrentBackward(gradients: GRUGradients, dgh: UnsafePointer<Float>,
                           recurrentInputs: UnsafePointer<Float>, weights: GRUWeights, rows: Int, hiddenSize: Int) {
     let hs = hiddenSize, g = 3 * hs
-    if !weights.isNormalized { addColumnSums(gradients.dc, of: dgh, rows: rows, cols: g) }
+    if !weights.isNormalized { addColumnSums(gradients.c, of: dgh, rows: rows, cols: g) }
     BLAS.gemm(transA: true, m: hs, n: g, k: rows, a: recurrentInputs, lda: hs, b: dgh, ldb: g,
-              beta: 1, c: gradients.dU, ldc: g)
+              beta: 1, c: gradients.U, ldc: g)
 }
 
 /// A whole GRU over a time-major sequence, left to right or right to left, from h = 0.
@@ -255,9 +261,9 @@ func gruSequenceForward(states: UnsafeMutablePointer<Float>, cache: UnsafeMutabl
 
 /// Backward of `gruSequenceForward`, in exact reverse time order.
 ///
-/// dStates: [T, B, H] gradient reaching each output state from outside (consumed: it is used
-/// as the running carry); writes dgx: [T, B, 3H]; accumulates dU, dc. dgh: [T, B, 3H],
-/// carry and scratch: [B, H] workspace.
+/// dStates: [T, B, H] gradient reaching each output state from outside (consumed: each step's
+/// gradient to the state before it is added in); writes dgx, dgh: [T, B, 3H]; adds into the
+/// GRU's gradients. carry and scratch: [B, H] workspace.
 func gruSequenceBackward(dgx: UnsafeMutablePointer<Float>, dStates: UnsafeMutablePointer<Float>,
                          carry: UnsafeMutablePointer<Float>, dgh: UnsafeMutablePointer<Float>,
                          scratch: UnsafeMutablePointer<Float>, gradients: GRUGradients,
@@ -270,6 +276,7 @@ func gruSequenceBackward(dgx: UnsafeMutablePointer<Float>, dStates: UnsafeMutabl
         let t = reverse ? steps - 1 - s : s
         let previousIndex = reverse ? t + 1 : t - 1
         let previous = s == 0 ? zero : states + previousIndex * size
+        carry.zero(size)
         gruStepBackward(dhPrev: carry, dgx: dgx + t * batch * 3 * hs, dgh: dgh + t * batch * 3 * hs,
                         scratch: scratch, dh: dStates + t * size, cache: cache + t * batch * 4 * hs,
                         hPrev: previous, mask: masks + t * batch, stateMask: stateMask,

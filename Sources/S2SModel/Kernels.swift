@@ -25,47 +25,6 @@ func storeLanes(_ lanes: Lanes, _ pointer: UnsafeMutablePointer<Float>, _ count:
     }
 }
 
-/// A growable scratch array of Floats, reused across batches so the hot path never allocates
-/// once the largest batch shape has been seen.
-final class FloatBuffer {
-    private(set) var pointer: UnsafeMutablePointer<Float>
-    private(set) var capacity: Int
-
-    init(capacity: Int = 16) {
-        self.capacity = max(capacity, 16)
-        pointer = .allocate(capacity: self.capacity)
-        pointer.initialize(repeating: 0, count: self.capacity)
-    }
-
-    deinit { pointer.deallocate() }
-
-    /// A pointer to at least `count` floats; old contents are lost when it has to grow.
-    @discardableResult
-    func reserve(_ count: Int) -> UnsafeMutablePointer<Float> { reserve(count, keeping: 0) }
-
-    /// A pointer to at least `count` floats whose first `keeping` floats survive a growth
-    /// (to count + count/4, zero-filled beyond them).
-    @discardableResult
-    func reserve(_ count: Int, keeping: Int) -> UnsafeMutablePointer<Float> {
-        guard count > capacity else { return pointer }
-        let old = pointer, oldCapacity = capacity
-        capacity = count + count / 4
-        pointer = .allocate(capacity: capacity)
-        pointer.initialize(repeating: 0, count: capacity)
-        pointer.update(from: old, count: min(keeping, oldCapacity))
-        old.deallocate()
-        return pointer
-    }
-
-    /// Reserves `count` floats and sets them to zero.
-    @discardableResult
-    func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
-        let p = reserve(count)
-        p.update(repeating: 0, count: count)
-        return p
-    }
-}
-
 /// y[r, :] = bias for every row r of the [rows, cols] matrix y (so a GEMM with β = 1 adds x·W).
 @inline(__always)
 func broadcastRows(_ y: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, rows: Int, cols: Int) {

@@ -1,82 +1,116 @@
 import S2STensor
 
-/// The network's parameter tensors: names, shapes and initialization (docs/model.md).
-///
-/// Every linear map is `y = x·W + b` with W stored row-major as [in, out]. GRU gate blocks are
-/// ordered [r | z | n] along the output axis.
+/// Every tensor of the network, each declared by the layer that uses it, in store (and
+/// checkpoint) order: the embeddings, the encoder, the conditional-GRU decoder, the deep
+/// output and the output projection.
+struct Seq2SeqTensors<Tensor> {
+    var sourceEmbedding, targetEmbedding: Tensor
+    var encoder: EncoderTensors<Tensor>
+    var decoder: ConditionalGRUTensors<Tensor>
+    var deepOutput: DeepOutputTensors<Tensor>
+    var output: OutputTensors<Tensor>
+
+    func map<T>(_ transform: (Tensor) throws -> T) rethrows -> Seq2SeqTensors<T> {
+        Seq2SeqTensors<T>(sourceEmbedding: try transform(sourceEmbedding), targetEmbedding: try transform(targetEmbedding),
+                          encoder: try encoder.map(transform), decoder: try decoder.map(transform),
+                          deepOutput: try deepOutput.map(transform), output: try output.map(transform))
+    }
+
+    /// Every tensor, in store order.
+    var all: [Tensor] { [sourceEmbedding, targetEmbedding] + encoder.all + decoder.all + deepOutput.all + output.all }
+}
+
+extension Seq2SeqTensors<TensorDeclaration> {
+    /// The network `config` describes.
+    init(config: ModelConfig) {
+        let e = config.embeddingSize, h = config.hiddenSize
+        self.init(sourceEmbedding: TensorDeclaration("source.embedding", [config.sourceVocabularySize, e], .standardNormal),
+                  targetEmbedding: TensorDeclaration("target.embedding", [config.targetVocabularySize, e], .standardNormal),
+                  encoder: EncoderTensors(config: config), decoder: ConditionalGRUTensors(config: config),
+                  deepOutput: DeepOutputTensors(hiddenSize: h, embeddingSize: e, contextSize: 2 * h),
+                  output: OutputTensors(embeddingSize: e, vocabularySize: config.targetVocabularySize,
+                                        tied: config.tiedEmbeddings))
+    }
+}
+
+extension Seq2SeqTensors<Weight> {
+    /// The output projection's matrix: W_o, or the target embedding when tied.
+    var outputMatrix: OutputMatrix {
+        OutputMatrix(matrix: output.Wo ?? targetEmbedding, tied: output.Wo == nil, bias: output.bo.values)
+    }
+}
+
+extension Seq2SeqTensors<UnsafeMutablePointer<Float>> {
+    /// The gradient of the output projection's matrix: W_o's, or the target embedding's when tied.
+    var outputMatrix: UnsafeMutablePointer<Float> { output.Wo ?? targetEmbedding }
+}
+
+extension ParameterStore {
+    /// The network's weights in this store, with their packed copies when decoding.
+    func weights(_ network: Seq2SeqTensors<TensorDeclaration>, packed: PackedWeights? = nil) -> Seq2SeqTensors<Weight> {
+        var weights = network.map { weight($0, packed: packed) }
+        if network.output.Wo == nil, let tied = packed?.tiedOutput {
+            weights.targetEmbedding = Weight(values: weights.targetEmbedding.values, packed: tied)
+        }
+        return weights
+    }
+
+    /// The network's gradients in this store (a store of the parameters' layout).
+    func gradients(_ network: Seq2SeqTensors<TensorDeclaration>) -> Seq2SeqTensors<UnsafeMutablePointer<Float>> {
+        network.map { pointer($0) }
+    }
+}
+
+/// The network's parameters as a whole: their layout, their initialization, and the check a
+/// loaded store must pass.
 public enum Seq2SeqParameters {
     /// The (name, shape) of every tensor, in store order. `output.Wo` is absent when the output
     /// layer is tied to the target embedding.
     public static func layout(for config: ModelConfig) -> [(name: String, shape: [Int])] {
-        let e = config.embeddingSize, h = config.hiddenSize, a = config.attentionSize
-        let c = 2 * h
-        var layout: [(name: String, shape: [Int])] = [
-            ("source.embedding", [config.sourceVocabularySize, e]),
-            ("target.embedding", [config.targetVocabularySize, e]),
-        ]
-        // A GRU's W, b, U, c, and with layer normalization its gains W.gain, U.gain (GRU.swift).
-        func gru(_ prefix: String, inputSize: Int) -> [(name: String, shape: [Int])] {
-            var tensors = [("\(prefix).W", [inputSize, 3 * h]), ("\(prefix).b", [3 * h]),
-                           ("\(prefix).U", [h, 3 * h]), ("\(prefix).c", [3 * h])]
-            if config.layerNormalization { tensors += [("\(prefix).W.gain", [3 * h]), ("\(prefix).U.gain", [3 * h])] }
-            return tensors
-        }
-        layout += gru("encoder.forward", inputSize: e) + gru("encoder.backward", inputSize: e)
-        layout += [("decoder.init.W", [c, h]), ("decoder.init.b", [h])]
-        layout += gru("decoder.gru1", inputSize: e)
-        layout += [("attention.Wq", [h, a]), ("attention.bq", [a]),
-                   ("attention.Uk", [c, a]), ("attention.v", [a])]
-        layout += gru("decoder.gru2", inputSize: c)
-        layout += [("output.Ws", [h, e]), ("output.Wy", [e, e]), ("output.Wc", [c, e]),
-                   ("output.b", [e])]
-        if !config.tiedEmbeddings { layout.append(("output.Wo", [e, config.targetVocabularySize])) }
-        layout.append(("output.bo", [config.targetVocabularySize]))
-        return layout
+        Seq2SeqTensors(config: config).all.map { ($0.name, $0.shape) }
     }
 
-    /// A freshly initialized store: orthogonal [H, H] blocks in every recurrent matrix U,
-    /// N(0, 1) embeddings, Glorot-uniform other matrices, zero biases, unit layer-norm gains;
-    /// the same seed gives the same values.
+    /// A freshly initialized store, each tensor as its declaration says (docs/model.md); the
+    /// same seed gives the same values.
     public static func initialized(for config: ModelConfig, seed: UInt64) throws -> ParameterStore {
         try config.validate()
-        let store = ParameterStore(layout: layout(for: config))
+        let declarations = Seq2SeqTensors(config: config).all
+        let store = ParameterStore(layout: declarations.map { ($0.name, $0.shape) })
         var rng = SeededRNG(seed: seed)
-        let h = config.hiddenSize
-        var block = [Float](repeating: 0, count: h * h)
-        for entry in store.entries {
-            let tensor = store.tensor(entry.name)
-            if entry.name.hasSuffix(".gain") {
-                for i in 0..<tensor.count { tensor[i] = 1 }
-                continue
-            }
-            let isBias = entry.shape.count == 1 && entry.name != "attention.v"
-            if isBias { continue }
-            if entry.name.hasSuffix(".U") {
-                // Saxe et al.: each gate's recurrent block starts orthogonal, so early gradients
-                // neither explode nor vanish through time.
-                for gate in 0..<3 {
-                    for i in 0..<(h * h) { block[i] = rng.normal() }
-                    try block.withUnsafeMutableBufferPointer {
-                        try BLAS.orthonormalizeColumns($0.baseAddress!, rows: h, cols: h)
-                    }
-                    for row in 0..<h {
-                        for col in 0..<h { tensor[row * 3 * h + gate * h + col] = block[row * h + col] }
-                    }
-                }
-            } else if entry.name.hasSuffix(".embedding") {
-                // N(0, 1), as PyTorch's nn.Embedding. Glorot over [V, E] makes embeddings
-                // ±√(6/(V+E)) (±0.027 for 8k pieces): the encoder's input starts almost silent,
-                // attention stays uniform and the loss sits on the unigram plateau. Measured on
-                // a copy task (E = H = A = 64, 40 symbols): the source is used after ~400 updates
-                // with N(0, 1) and ~1,500 with Glorot (±0.1 did no better than Glorot).
-                for i in 0..<tensor.count { tensor[i] = rng.normal() }
-            } else {
-                let fanIn = entry.shape[0], fanOut = entry.shape.count > 1 ? entry.shape[1] : 1
-                let limit = (6 / Float(fanIn + fanOut)).squareRoot()
-                for i in 0..<tensor.count { tensor[i] = (2 * rng.uniform() - 1) * limit }
-            }
+        for declaration in declarations {
+            try initialize(store.tensor(declaration.name), as: declaration, rng: &rng)
         }
         return store
+    }
+
+    /// Fills `tensor` as `declaration.initialization` says, drawing from `rng` in element order.
+    private static func initialize(_ tensor: UnsafeMutableBufferPointer<Float>, as declaration: TensorDeclaration,
+                                   rng: inout SeededRNG) throws {
+        switch declaration.initialization {
+        case .zeros:
+            tensor.update(repeating: 0)
+        case .ones:
+            tensor.update(repeating: 1)
+        case .standardNormal:
+            // N(0, 1) embeddings: with Glorot over [V, E] they are ±√(6/(V+E)), the encoder's
+            // input starts almost silent, attention stays uniform and the loss sits on the unigram
+            // plateau for far longer (docs/model.md, "Initialization").
+            for i in 0..<tensor.count { tensor[i] = rng.normal() }
+        case .glorotUniform:
+            let fanIn = declaration.shape[0], fanOut = declaration.shape.count > 1 ? declaration.shape[1] : 1
+            let limit = (6 / Float(fanIn + fanOut)).squareRoot()
+            for i in 0..<tensor.count { tensor[i] = (2 * rng.uniform() - 1) * limit }
+        case let .orthogonalBlocks(gates):
+            let h = declaration.shape[0], width = declaration.shape[1]
+            var block = [Float](repeating: 0, count: h * h)
+            for gate in 0..<gates {
+                for i in 0..<(h * h) { block[i] = rng.normal() }
+                try block.withUnsafeMutableBufferPointer { try BLAS.orthonormalizeColumns($0.baseAddress!, rows: h, cols: h) }
+                for row in 0..<h {
+                    for column in 0..<h { tensor[row * width + gate * h + column] = block[row * h + column] }
+                }
+            }
+        }
     }
 
     /// Throws unless `store` has exactly the layout `config` needs (for loaded checkpoints).

@@ -15,30 +15,27 @@ public final class Seq2SeqInference: StepDecoder {
     public let parameters: ParameterStore
     /// Their matrices packed for small products (shared by every decoder on this model).
     public let packedWeights: PackedWeights
-    /// Views of the tensors a step reads, looked up once (the store never moves them).
-    private let weights: DecoderStepWeights
+    /// Views of the tensors, looked up once (the store never moves them).
+    private let weights: Seq2SeqTensors<Weight>
     /// Sentences the encoder runs together.
     public var encoderBatchSize = 64
 
     public var targetVocabularySize: Int { config.targetVocabularySize }
 
-    private let work = Workspace()
+    private let ids = TimeMajorBatch()
+    private let encoderArena = BufferArena(), stepArena = BufferArena()
     /// Encoder outputs of every source of `begin`, sentence-major: keys [P, A], annotations
     /// [P, C]; sentence n occupies positions sentenceStart[n] ..< sentenceStart[n] + sourceLengths[n].
     private let keys = FloatBuffer(), annotations = FloatBuffer()
     private var sentenceStart: [Int32] = [], sourceLengths: [Int32] = []
-    /// [N, H] each source sentence's initial decoder state s_0.
+    /// [N, H] each source sentence's initial decoder state s₀.
     private let initialStates = FloatBuffer()
     private var sentenceCount = 0, sourceLength = 0
     /// [R] source sentence of each row.
     private var sentenceOfRow: [Int32] = []
     /// [R, H] decoder state s of each row; [R, S] its last attention weights.
-    private let state = FloatBuffer(), nextState = FloatBuffer(), alpha = FloatBuffer()
+    private let state = FloatBuffer(), alpha = FloatBuffer()
     private let gatherScratch = FloatBuffer()
-    // Per-step scratch, sized by the number of rows.
-    private let embedded = FloatBuffer(), gx = FloatBuffer(), gh = FloatBuffer(), cache = FloatBuffer()
-    private let intermediate = FloatBuffer(), context = FloatBuffer()
-    private let query = FloatBuffer(), deep = FloatBuffer(), dropped = FloatBuffer()
     private var rows = 0
 
     /// A decoder over `parameters` (checked against `config`), with their matrices packed.
@@ -52,7 +49,7 @@ public final class Seq2SeqInference: StepDecoder {
         self.config = config
         self.parameters = parameters
         self.packedWeights = packedWeights
-        weights = DecoderStepWeights(parameters, config: config, packed: packedWeights)
+        weights = parameters.weights(Seq2SeqTensors(config: config), packed: packedWeights)
     }
 
     /// Another decoder on the same network (for another worker): its own state, the same
@@ -88,24 +85,44 @@ public final class Seq2SeqInference: StepDecoder {
         var first = 0
         for chunk in chunks {
             let b = chunk.batchSize
-            work.prepareSource(chunk)
-            let outputs = encodeSource(work: work, parameters: parameters, config: config, batch: b,
-                                       sourceLength: chunk.maxLength, embeddingMask: nil, stateMasks: (nil, nil),
-                                       forBackward: false, packed: packedWeights)
+            let encoded = encode(chunk)
             // Time-major [S, b, ·] → sentence after sentence.
             for i in 0..<b {
                 let sentence = first + i, start = Int(sentenceStart[sentence])
                 for j in 0..<Int(chunk.lengths[i]) {
-                    (allKeys + (start + j) * a).update(from: outputs.keys + (j * b + i) * a, count: a)
-                    (allAnnotations + (start + j) * c).update(from: outputs.annotations + (j * b + i) * c, count: c)
+                    (allKeys + (start + j) * a).update(from: encoded.keys + (j * b + i) * a, count: a)
+                    (allAnnotations + (start + j) * c).update(from: encoded.encoder.annotations + (j * b + i) * c, count: c)
                 }
-                (states + sentence * h).update(from: outputs.initialState + i * h, count: h)
+                (states + sentence * h).update(from: encoded.encoder.initialState + i * h, count: h)
             }
             first += b
         }
         rows = 0
         sentenceOfRow.removeAll(keepingCapacity: true)
         start(sentences: (0..<sentenceCount).map(Int32.init))
+    }
+
+    /// The encoder, the attention keys and s₀ for one chunk of sources: the training forward
+    /// pass's source side, keeping no per-step caches.
+    private func encode(_ chunk: TokenMatrix) -> (encoder: EncoderActivations, keys: UnsafeMutablePointer<Float>) {
+        let b = chunk.batchSize, s = chunk.maxLength
+        let e = config.embeddingSize, h = config.hiddenSize, a = config.attentionSize
+        ids.prepareSource(chunk)
+        let (encoder, embedded, keys) = encoderArena.layout { carver in
+            (EncoderActivations(&carver, config: config, batch: b, sourceLength: s, forBackward: false),
+             carver.take(s * b * e), carver.take(s * b * a))
+        }
+        ids.sourceIds.withUnsafeBufferPointer { sourceIds in
+            embeddingForward(output: embedded, ids: sourceIds.baseAddress!, table: weights.sourceEmbedding.values,
+                             rows: s * b, embeddingSize: e)
+        }
+        let padding = ids.padding
+        encoderForward(encoder, x: embedded, padding: padding, stateMasks: (nil, nil), weights: weights.encoder,
+                       keepsEveryStep: false, config: config, batch: b, sourceLength: s)
+        attentionKeysForward(keys: keys, annotations: encoder.annotations, weights: weights.decoder.attention,
+                             rows: s * b, contextSize: 2 * h, attentionSize: a)
+        initialStateForward(encoder, padding: padding, weights: weights.encoder, config: config, batch: b, sourceLength: s)
+        return (encoder, keys)
     }
 
     public func start(sentences: [Int32]) {
@@ -125,42 +142,29 @@ public final class Seq2SeqInference: StepDecoder {
     public func step(previousTokens: [Int32], logProbabilities: UnsafeMutableBufferPointer<Float>) {
         precondition(sentenceCount > 0, "Seq2SeqInference.step before begin(sources:)")
         precondition(previousTokens.count == rows, "step: \(previousTokens.count) tokens for \(rows) rows")
-        let r = rows, e = config.embeddingSize, h = config.hiddenSize, c = 2 * h, a = config.attentionSize
-        let v = config.targetVocabularySize
+        let r = rows, e = config.embeddingSize, h = config.hiddenSize, v = config.targetVocabularySize
         precondition(logProbabilities.count >= r * v, "step: log-probability buffer too small")
-        let gru1 = weights.gru1, gru2 = weights.gru2, attentionWeights = weights.attention
-        let deepWeights = weights.deepOutput, output = weights.output, targetEmbedding = weights.targetEmbedding
-
-        let y = embedded.reserve(r * e)
+        let buffers = stepArena.layout { DecodingStepBuffers(&$0, config: config, rows: r) }
         previousTokens.withUnsafeBufferPointer { ids in
             for (row, id) in ids.enumerated() {
                 // Out-of-vocabulary tokens from a caller decode as <unk> rather than read out of bounds.
                 let safe = id >= 0 && Int(id) < v ? Int(id) : Int(SpecialTokens.unk)
-                (y + row * e).update(from: targetEmbedding + safe * e, count: e)
+                (buffers.embedded + row * e).update(from: weights.targetEmbedding.values + safe * e, count: e)
             }
         }
-        let gates = gx.reserve(r * 3 * h), scratch = gh.reserve(r * 3 * h), gateCache = cache.reserve(r * 4 * h)
-        let s1 = intermediate.reserve(r * h), unused = dropped.reserve(r * h)
-        gruInputForward(gx: gates, x: y, weights: gru1, norm: nil, rows: r, inputSize: e, hiddenSize: h)
-        gruStepForward(h: s1, cache: gateCache, recurrentInput: unused, gh: scratch, hPrev: state.pointer, gx: gates,
-                       mask: nil, stateMask: nil, weights: gru1, norm: nil, batch: r, hiddenSize: h)
-        let contexts = context.reserve(r * c)
+        gruInputForward(gx: buffers.gx1, x: buffers.embedded, weights: weights.decoder.gru1, norm: nil, rows: r,
+                        inputSize: e, hiddenSize: h)
+        // GRU₁ reads sᵢ₋₁ from `state` before GRU₂ writes sᵢ over it.
+        let step = buffers.step(state: state.pointer, alpha: alpha.reserve(r * sourceLength))
         withSource { source in
-            attentionStepForward(context: contexts, alpha: alpha.reserve(r * sourceLength),
-                                 hiddenTanh: nil, query: query.reserve(r * a),
-                                 state: s1, source: source, weights: attentionWeights, rows: r,
-                                 hiddenSize: h, attentionSize: a, contextSize: c)
+            conditionalGRUStepForward(step, hPrev: state.pointer, source: source, stateMasks: (nil, nil),
+                                      weights: weights.decoder, rows: r, config: config)
         }
-        gruInputForward(gx: gates, x: contexts, weights: gru2, norm: nil, rows: r, inputSize: c, hiddenSize: h)
-        let s2 = nextState.reserve(r * h)
-        gruStepForward(h: s2, cache: gateCache, recurrentInput: unused, gh: scratch, hPrev: s1, gx: gates,
-                       mask: nil, stateMask: nil, weights: gru2, norm: nil, batch: r, hiddenSize: h)
-        state.reserve(r * h).update(from: s2, count: r * h)
-        let t = deep.reserve(r * e)
-        deepOutputForward(t: t, states: s2, embeddings: y, contexts: contexts, weights: deepWeights,
-                          rows: r, hiddenSize: h, embeddingSize: e, contextSize: c)
+        deepOutputForward(t: buffers.deep, states: step.state2, embeddings: buffers.embedded, contexts: step.context,
+                          weights: weights.deepOutput, rows: r, hiddenSize: h, embeddingSize: e, contextSize: 2 * h)
         let out = logProbabilities.baseAddress!
-        outputProjectionForward(logits: out, t: t, output: output, rows: r, embeddingSize: e, vocabularySize: v)
+        outputProjectionForward(logits: out, t: buffers.deep, output: weights.outputMatrix, rows: r, embeddingSize: e,
+                                vocabularySize: v)
         logSoftmaxRows(output: out, logits: out, rows: r, vocabularySize: v)
     }
 
@@ -201,24 +205,33 @@ public final class Seq2SeqInference: StepDecoder {
     }
 }
 
-/// The tensors `Seq2SeqInference.step` multiplies by, with their packed copies.
-private struct DecoderStepWeights {
-    let gru1, gru2: GRUWeights
-    let attention: AttentionWeights
-    let deepOutput: DeepOutputWeights
-    let output: OutputMatrix
-    /// [V_tgt, E], looked up for the previous tokens.
-    let targetEmbedding: UnsafePointer<Float>
+/// The scratch of one decoding step over R rows.
+private struct DecodingStepBuffers {
+    /// [R, E] embedded previous tokens, [R, E] the deep output.
+    let embedded, deep: UnsafeMutablePointer<Float>
+    /// The conditional GRU's step buffers but its state and attention weights, which persist.
+    let gx1, state1, cache1, recurrent1, context, gx2, cache2, recurrent2, query, gh: UnsafeMutablePointer<Float>
 
-    init(_ store: ParameterStore, config: ModelConfig, packed: PackedWeights) {
-        gru1 = GRUWeights(store, "decoder.gru1", packed: packed)
-        gru2 = GRUWeights(store, "decoder.gru2", packed: packed)
-        attention = AttentionWeights(store, packed: packed)
-        deepOutput = DeepOutputWeights(store, packed: packed)
-        targetEmbedding = UnsafePointer(store.tensor("target.embedding").baseAddress!)
-        output = OutputMatrix(
-            matrix: config.tiedEmbeddings ? targetEmbedding : UnsafePointer(store.tensor("output.Wo").baseAddress!),
-            tied: config.tiedEmbeddings, bias: UnsafePointer(store.tensor("output.bo").baseAddress!),
-            packed: packed["output.Wo"])
+    init(_ carver: inout BufferCarver, config: ModelConfig, rows r: Int) {
+        let e = config.embeddingSize, h = config.hiddenSize
+        embedded = carver.take(r * e)
+        deep = carver.take(r * e)
+        gx1 = carver.take(r * 3 * h)
+        state1 = carver.take(r * h)
+        cache1 = carver.take(r * 4 * h)
+        recurrent1 = carver.take(r * h)
+        context = carver.take(r * 2 * h)
+        gx2 = carver.take(r * 3 * h)
+        cache2 = carver.take(r * 4 * h)
+        recurrent2 = carver.take(r * h)
+        query = carver.take(r * config.attentionSize)
+        gh = carver.take(r * 3 * h)
+    }
+
+    /// The step writing sᵢ to `state` [R, H] and αᵢ to `alpha` [R, S].
+    func step(state: UnsafeMutablePointer<Float>, alpha: UnsafeMutablePointer<Float>) -> ConditionalGRUStep {
+        ConditionalGRUStep(gx1: gx1, state1: state1, cache1: cache1, recurrent1: recurrent1, context: context,
+                           alpha: alpha, hiddenTanh: nil, gx2: gx2, state2: state, cache2: cache2,
+                           recurrent2: recurrent2, norm1: nil, norm2: nil, query: query, gh: gh)
     }
 }

@@ -8,9 +8,9 @@ final class AttentionTests: XCTestCase {
     func testAttentionStepGradients() {
         let b = 3, s = 4, h = 5, a = 6, c = 7
         let lengths: [Int32] = [4, 2, 1]
-        let store = ParameterStore(layout: [("state", [b, h]), ("annotations", [s * b, c]),
-                                            ("attention.Wq", [h, a]), ("attention.bq", [a]),
-                                            ("attention.Uk", [c, a]), ("attention.v", [a])])
+        let attention = AttentionTensors(stateSize: h, contextSize: c, attentionSize: a)
+        let store = ParameterStore(layout: [("state", [b, h]), ("annotations", [s * b, c])]
+                                   + attention.all.map { ($0.name, $0.shape) })
         var rng = SeededRNG(seed: 17)
         for i in 0..<store.values.count { store.values[i] = 2 * rng.uniform() - 1 }
         let outputWeights = (0..<(b * c)).map { _ in 2 * rng.uniform() - 1 }
@@ -19,7 +19,7 @@ final class AttentionTests: XCTestCase {
         let query = FloatBuffer(capacity: b * a)
 
         func forward() -> Double {
-            let weights = AttentionWeights(store)
+            let weights = attention.map { store.weight($0) }
             attentionKeysForward(keys: keys.pointer, annotations: store.tensor("annotations").baseAddress!,
                                  weights: weights, rows: s * b, contextSize: c, attentionSize: a)
             lengths.withUnsafeBufferPointer { lengthPointer in
@@ -42,19 +42,19 @@ final class AttentionTests: XCTestCase {
         let dKeys = FloatBuffer(capacity: s * b * a), dQuery = FloatBuffer(capacity: b * a)
         let dAlpha = FloatBuffer(capacity: s)
         dKeys.zeroed(s * b * a)
-        let weights = AttentionWeights(store)
+        let weights = attention.map { store.weight($0) }
         lengths.withUnsafeBufferPointer { lengthPointer in
             let source = AttentionSource(timeMajorKeys: keys.pointer, annotations: store.tensor("annotations").baseAddress!,
                                          lengths: lengthPointer.baseAddress!, sourceBatch: b, sourceLength: s)
             attentionStepBackward(dState: gradients.tensor("state").baseAddress!, dKeys: dKeys.pointer,
                                   dAnnotations: gradients.tensor("annotations").baseAddress!, dQuery: dQuery.pointer,
-                                  dAlpha: dAlpha.pointer, gradients: AttentionGradients(gradients),
+                                  dAlpha: dAlpha.pointer, gradients: attention.map { gradients.pointer($0) },
                                   dContext: outputWeights, alpha: alpha.pointer, hiddenTanh: hiddenTanh.pointer,
                                   state: store.tensor("state").baseAddress!, source: source, weights: weights,
                                   rows: b, hiddenSize: h, attentionSize: a, contextSize: c)
         }
         attentionKeysBackward(dAnnotations: gradients.tensor("annotations").baseAddress!,
-                              gradients: AttentionGradients(gradients), dKeys: dKeys.pointer,
+                              gradients: attention.map { gradients.pointer($0) }, dKeys: dKeys.pointer,
                               annotations: store.tensor("annotations").baseAddress!, weights: weights,
                               rows: s * b, contextSize: c, attentionSize: a)
         let (mismatches, checked) = GradientCheck.check(store: store, analytic: gradients, samples: 40, step: 1e-2,

@@ -19,10 +19,8 @@ final class GRUTests: XCTestCase {
 
     private func checkSequence(reverse: Bool, dropout: Bool, normalized: Bool = false) {
         let t = steps, b = batch, h = hiddenSize, input = inputSize
-        var layout: [(name: String, shape: [Int])] = [("x", [t * b, input]), ("gru.W", [input, 3 * h]), ("gru.b", [3 * h]),
-                                                      ("gru.U", [h, 3 * h]), ("gru.c", [3 * h])]
-        if normalized { layout += [("gru.W.gain", [3 * h]), ("gru.U.gain", [3 * h])] }
-        let store = randomStore(layout, seed: reverse ? 1 : 2)
+        let gru = GRUTensors(prefix: "gru", inputSize: input, hiddenSize: h, normalized: normalized)
+        let store = randomStore([("x", [t * b, input])] + gru.all.map { ($0.name, $0.shape) }, seed: reverse ? 1 : 2)
         if normalized {
             for name in ["gru.W.gain", "gru.U.gain"] {
                 let gain = store.tensor(name)
@@ -47,7 +45,7 @@ final class GRUTests: XCTestCase {
         let zero = FloatBuffer(capacity: b * h)
 
         func forward() -> Double {
-            let weights = GRUWeights(store, "gru")
+            let weights = gru.map { store.weight($0) }
             XCTAssertEqual(weights.isNormalized, normalized)
             gruInputForward(gx: gx.pointer, x: store.tensor("x").baseAddress!, weights: weights, norm: norm?.input,
                             rows: t * b, inputSize: input, hiddenSize: h)
@@ -66,16 +64,16 @@ final class GRUTests: XCTestCase {
         let dStates = FloatBuffer(capacity: t * b * h), dgx = FloatBuffer(capacity: t * b * 3 * h)
         let carry = FloatBuffer(capacity: b * h), dgh = FloatBuffer(capacity: t * b * 3 * h)
         dStates.pointer.update(from: outputWeights, count: t * b * h)
-        let weights = GRUWeights(store, "gru")
+        let weights = gru.map { store.weight($0) }
         stateMask.withUnsafeBufferPointer { stateMaskPointer in
             gruSequenceBackward(dgx: dgx.pointer, dStates: dStates.pointer, carry: carry.pointer, dgh: dgh.pointer,
-                                scratch: scratch.pointer, gradients: GRUGradients(gradients, "gru"),
+                                scratch: scratch.pointer, gradients: gru.map { gradients.pointer($0) },
                                 cache: cache.pointer, states: states.pointer,
                                 recurrentInputs: recurrentInputs.pointer, masks: masks, zero: zero.pointer,
                                 stateMask: dropout ? stateMaskPointer.baseAddress! : nil, weights: weights,
                                 norm: norm, reverse: reverse, steps: t, batch: b, hiddenSize: h)
         }
-        gruInputBackward(dx: gradients.tensor("x").baseAddress!, gradients: GRUGradients(gradients, "gru"),
+        gruInputBackward(dx: gradients.tensor("x").baseAddress!, gradients: gru.map { gradients.pointer($0) },
                          dgx: dgx.pointer, x: store.tensor("x").baseAddress!, weights: weights, rows: t * b,
                          inputSize: input, hiddenSize: h)
         let (mismatches, checked) = GradientCheck.check(store: store, analytic: gradients, samples: 40, step: 1e-2,

@@ -140,7 +140,7 @@ final class Seq2SeqModelTests: XCTestCase {
             _ = try model.forwardBackward(batch: batch, training: true)
             let estimate = Seq2SeqModel.trainingWorkspaceFloats(config: config, batchSize: lengths.0.count,
                                                                 sourceLength: lengths.0.max()!, targetLength: lengths.1.max()!)
-            XCTAssertEqual(estimate, model.work.reservedFloats, "tied \(tied), dropout \(dropout), normalized \(normalized)")
+            XCTAssertEqual(estimate, model.arena.capacity, "tied \(tied), dropout \(dropout), normalized \(normalized)")
         }
     }
 

@@ -1,0 +1,72 @@
+import S2STensor
+
+// Each layer declares its parameter tensors once, in a struct generic over what a tensor is:
+// its declaration (name, shape, initialization), its weights as the forward pass reads them,
+// or its gradient as the backward pass adds into it. `map` turns one into the other, so the
+// store's layout, the checkpoint's names, the gradients, Adam's moments and the packed
+// decoding copies all come from the one declaration, and no tensor name is spelled twice.
+
+/// How a parameter tensor starts (docs/model.md, "Initialization").
+public enum Initialization: Sendable, Equatable {
+    /// 0 (biases).
+    case zeros
+    /// 1 (layer-normalization gains: the identity scale).
+    case ones
+    /// N(0, 1) (embeddings, as PyTorch's nn.Embedding).
+    case standardNormal
+    /// U(±√(6 / (fan_in + fan_out))) over a [fan_in, fan_out] matrix (Glorot & Bengio 2010);
+    /// a vector [n] counts as [n, 1].
+    case glorotUniform
+    /// Each [H, H] gate block of an [H, gates·H] recurrent matrix orthogonal (Saxe et al. 2014).
+    case orthogonalBlocks(gates: Int)
+}
+
+/// One parameter tensor as the layer that uses it declares it.
+public struct TensorDeclaration: Sendable, Equatable {
+    /// Stable dotted name: the key in the store and in checkpoints (`decoder.gru1.W`).
+    public let name: String
+    /// Row-major shape; a matrix is [in, out] (y = x·W).
+    public let shape: [Int]
+    public let initialization: Initialization
+    /// Whether the forward pass multiplies by it (packed once for decoding's small products),
+    /// rather than looking rows up in it (embeddings) or adding it (biases, gains).
+    public let isMultiplied: Bool
+
+    init(_ name: String, _ shape: [Int], _ initialization: Initialization, multiplied: Bool = false) {
+        self.name = name
+        self.shape = shape
+        self.initialization = initialization
+        self.isMultiplied = multiplied
+    }
+
+    /// A weight matrix [in, out] that the forward pass multiplies by.
+    static func matrix(_ name: String, _ rows: Int, _ columns: Int,
+                       _ initialization: Initialization = .glorotUniform) -> TensorDeclaration {
+        TensorDeclaration(name, [rows, columns], initialization, multiplied: true)
+    }
+
+    /// A bias [n], starting at 0.
+    static func bias(_ name: String, _ count: Int) -> TensorDeclaration { TensorDeclaration(name, [count], .zeros) }
+
+    /// A layer-normalization gain [n], starting at 1.
+    static func gain(_ name: String, _ count: Int) -> TensorDeclaration { TensorDeclaration(name, [count], .ones) }
+}
+
+/// A parameter as the forward pass reads it: its values and, when decoding, the packed copy
+/// of a matrix for small products (nil in training and for tensors that are not multiplied).
+struct Weight {
+    let values: UnsafePointer<Float>
+    let packed: PackedMatrix?
+}
+
+extension ParameterStore {
+    /// The elements of the declared tensor.
+    func pointer(_ declaration: TensorDeclaration) -> UnsafeMutablePointer<Float> {
+        tensor(declaration.name).baseAddress!
+    }
+
+    /// The declared tensor as the forward pass reads it, with its packed copy if `packed` has one.
+    func weight(_ declaration: TensorDeclaration, packed: PackedWeights? = nil) -> Weight {
+        Weight(values: UnsafePointer(pointer(declaration)), packed: packed?[declaration])
+    }
+}
