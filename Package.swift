@@ -2,12 +2,19 @@
 // s2s — a command-line GRU encoder-decoder NMT toolkit on OpenBLAS.
 import PackageDescription
 
-/// Optimisation for the numeric targets in release builds. `haswell` (AVX2 + FMA) is the
-/// baseline of every machine this project runs on; without it the standard library's SIMD
-/// min/max/select helpers fall back to per-lane loops (see ../shared/PLATFORM-NOTES.md).
-let fastMath: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+/// Every module: `haswell` (AVX2 + FMA) is the baseline of every machine this project runs on;
+/// without it the standard library's SIMD min/max/select helpers fall back to per-lane loops
+/// (../shared/PLATFORM-NOTES.md). Release builds are optimized and checked (`-O`): integer
+/// overflow, array bounds and preconditions still trap, so bad input cannot corrupt memory.
+let checked: [SwiftSetting] = [
+    .unsafeFlags(["-O", "-wmo"], .when(configuration: .release)),
     .unsafeFlags(["-target-cpu", "haswell"]),
+]
+
+/// The panel kernels alone drop the checks: they index explicit unsafe pointers whose bounds
+/// their callers check once per product, and their inner loops are the decoder's hottest code.
+let kernels: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -25,52 +32,52 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // Libraries, one job each; data flows corpus → batch → model → checkpoint → translation.
+        // Libraries, one job each; data flows corpus → batch → model → checkpoint → translation
+        // → metric (docs/architecture.md draws the graph; PackageGraphTests keeps it true).
+        // Batches, special tokens and the seeded generator: the vocabulary every module shares.
+        .target(name: "S2SCore", swiftSettings: checked),
+        .target(name: "S2SIO", dependencies: ["CZlib"], swiftSettings: checked),
+        .target(name: "S2SContainer", dependencies: ["S2SIO"], swiftSettings: checked),
         // The packed-product kernels; the one module compiled for AVX-512, whose AVX-512
         // functions run only on CPUs that have it (S2STensor inlines the generic ones for AVX2).
-        .target(name: "S2SPanelKernels", swiftSettings: [
-            .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
-            .unsafeFlags(["-target-cpu", "skylake-avx512"]),
-        ]),
-        .target(name: "S2STensor", dependencies: ["CBLAS", "S2SPanelKernels"], swiftSettings: fastMath),
-        .target(name: "S2SIO", dependencies: ["CZlib"], swiftSettings: fastMath),
-        .target(name: "S2SContainer", dependencies: ["S2SIO"], swiftSettings: fastMath),
-        .target(name: "S2SSubword", dependencies: ["S2SIO", "S2STensor"], swiftSettings: fastMath),
-        .target(name: "S2SCorpus", dependencies: ["S2SIO", "S2SContainer", "S2SSubword", "S2STensor"],
-                swiftSettings: fastMath),
-        .target(name: "S2SModel", dependencies: ["S2STensor"], swiftSettings: fastMath),
-        .target(name: "S2SCheckpoint", dependencies: ["S2SContainer", "S2SModel", "S2SSubword", "S2SIO", "S2STensor"],
-                swiftSettings: fastMath),
-        .target(name: "S2SMetrics", dependencies: ["S2SIO", "S2STensor"], swiftSettings: fastMath),
-        .target(name: "S2SDecoding", dependencies: ["S2SModel", "S2SSubword", "S2STensor", "S2SIO"],
-                swiftSettings: fastMath),
+        .target(name: "S2SPanelKernels", swiftSettings: kernels + [.unsafeFlags(["-target-cpu", "skylake-avx512"])]),
+        .target(name: "S2STensor", dependencies: ["CBLAS", "S2SPanelKernels"], swiftSettings: checked),
+        .target(name: "S2SSubword", dependencies: ["S2SCore", "S2SIO"], swiftSettings: checked),
+        .target(name: "S2SCorpus", dependencies: ["S2SCore", "S2SIO", "S2SContainer", "S2SSubword"],
+                swiftSettings: checked),
+        .target(name: "S2SModel", dependencies: ["S2SCore", "S2STensor"], swiftSettings: checked),
+        .target(name: "S2SCheckpoint", dependencies: ["S2SCore", "S2SIO", "S2SContainer", "S2STensor", "S2SModel"],
+                swiftSettings: checked),
+        .target(name: "S2SDecoding",
+                dependencies: ["S2SCore", "S2SIO", "S2STensor", "S2SSubword", "S2SModel", "S2SCheckpoint"],
+                swiftSettings: checked),
+        .target(name: "S2SMetrics", dependencies: ["S2SCore"], swiftSettings: checked),
         .target(name: "S2STraining",
-                dependencies: ["S2SModel", "S2SCorpus", "S2SCheckpoint", "S2SDecoding", "S2SMetrics",
-                               "S2SSubword", "S2STensor", "S2SIO"],
-                swiftSettings: fastMath),
+                dependencies: ["S2SCore", "S2SIO", "S2SContainer", "S2STensor", "S2SSubword", "S2SCorpus", "S2SModel",
+                               "S2SCheckpoint", "S2SDecoding", "S2SMetrics"],
+                swiftSettings: checked),
 
         // The command line: parsing and wiring only.
         .executableTarget(name: "s2s", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            "S2STensor", "S2SIO", "S2SContainer", "S2SSubword", "S2SCorpus", "S2SModel",
-            "S2SCheckpoint", "S2SMetrics", "S2SDecoding", "S2STraining",
-        ], swiftSettings: fastMath),
+            "S2SCore", "S2SIO", "S2STensor", "S2SSubword", "S2SCorpus", "S2SModel", "S2SCheckpoint", "S2SDecoding",
+            "S2SMetrics", "S2STraining",
+        ], swiftSettings: checked),
 
-        // Tests mirror Sources: one target per library.
-        .testTarget(name: "S2STensorTests", dependencies: ["S2STensor"], swiftSettings: fastMath),
+        // Tests mirror Sources: one target per library, plus the command line's.
+        .testTarget(name: "S2STensorTests", dependencies: ["S2SCore", "S2STensor"], swiftSettings: checked),
         .testTarget(name: "S2SIOTests", dependencies: ["S2SIO"]),
-        .testTarget(name: "S2SContainerTests", dependencies: ["S2SContainer", "S2SIO"]),
-        .testTarget(name: "S2SSubwordTests", dependencies: ["S2SSubword", "S2SIO"],
-                    resources: [.copy("Fixtures")]),
-        .testTarget(name: "S2SCorpusTests", dependencies: ["S2SCorpus", "S2SSubword", "S2SIO", "S2STensor"]),
-        .testTarget(name: "S2SModelTests", dependencies: ["S2SModel", "S2STensor", "S2STraining"],
-                    resources: [.copy("Fixtures")], swiftSettings: fastMath),
-        .testTarget(name: "S2SCheckpointTests", dependencies: ["S2SCheckpoint", "S2SContainer", "S2SModel", "S2STensor", "S2SIO",
-                                                               "S2SSubword", "S2STraining"]),
+        .testTarget(name: "S2SContainerTests", dependencies: ["S2SIO", "S2SContainer"]),
+        .testTarget(name: "S2SSubwordTests", dependencies: ["S2SCore", "S2SSubword"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "S2SCorpusTests", dependencies: ["S2SCore", "S2SIO", "S2SContainer", "S2SSubword", "S2SCorpus"]),
+        .testTarget(name: "S2SModelTests", dependencies: ["S2SCore", "S2STensor", "S2SModel", "S2STraining"],
+                    resources: [.copy("Fixtures")], swiftSettings: checked),
+        .testTarget(name: "S2SCheckpointTests",
+                    dependencies: ["S2SCore", "S2SIO", "S2SContainer", "S2STensor", "S2SModel", "S2SCheckpoint"]),
         .testTarget(name: "S2SMetricsTests", dependencies: ["S2SMetrics"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "S2SDecodingTests", dependencies: ["S2SDecoding", "S2SModel", "S2STensor"]),
-        .testTarget(name: "S2STrainingTests", dependencies: ["S2STraining", "S2SModel", "S2SCorpus",
-                                                             "S2SCheckpoint", "S2STensor"]),
-        .testTarget(name: "S2SCLITests", dependencies: ["s2s"], exclude: ["Fixtures"]),
+        .testTarget(name: "S2SDecodingTests", dependencies: ["S2SCore", "S2SIO", "S2STensor", "S2SModel", "S2SDecoding"]),
+        .testTarget(name: "S2STrainingTests", dependencies: ["S2SCore", "S2STensor", "S2SSubword", "S2SCorpus", "S2SModel",
+                                                             "S2SCheckpoint", "S2STraining"]),
+        .testTarget(name: "S2SCLITests", dependencies: ["s2s", "S2SCorpus", "S2SDecoding"], exclude: ["Fixtures"]),
     ]
 )

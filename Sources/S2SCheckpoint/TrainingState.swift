@@ -1,5 +1,6 @@
 import Foundation
 import S2SContainer
+import S2SCore
 import S2STensor
 
 /// The header fields of a training-state file (`model.s2s.state`, an `S2SSTATE` container).

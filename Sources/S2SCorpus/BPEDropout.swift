@@ -1,5 +1,5 @@
 import S2SSubword
-import S2STensor
+import S2SCore
 
 /// BPE-dropout (Provilkov et al., 2020) for training: every time a batch is drawn, each of its
 /// sentences is segmented afresh with each applicable merge skipped with `probability`, so the

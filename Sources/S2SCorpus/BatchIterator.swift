@@ -1,4 +1,4 @@
-import S2STensor
+import S2SCore
 
 /// How a corpus is cut into batches.
 public struct BatchingOptions: Codable, Equatable, Sendable {

@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import S2SIO
-import S2STensor
+import S2SCore
 
 /// Reads a bitext, checks it, encodes it on every core and keeps the pairs that pass the filter.
 ///

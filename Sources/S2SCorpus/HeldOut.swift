@@ -1,4 +1,4 @@
-import S2STensor
+import S2SCore
 
 extension ParallelCorpus {
     /// Sets aside `count` random pairs (seeded) for validation: returns the corpus without

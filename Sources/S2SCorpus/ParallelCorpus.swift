@@ -1,4 +1,3 @@
-import S2STensor
 
 /// Where a bitext comes from: two aligned files, or one tab-separated stream.
 public enum CorpusInput: Sendable, Equatable {

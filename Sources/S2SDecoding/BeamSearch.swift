@@ -1,5 +1,5 @@
 import S2SModel
-import S2STensor
+import S2SCore
 
 /// Beam search over a batch of sentences, with finished hypotheses kept aside per sentence.
 ///

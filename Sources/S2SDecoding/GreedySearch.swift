@@ -1,5 +1,5 @@
 import S2SModel
-import S2STensor
+import S2SCore
 
 /// Greedy decoding: every sentence takes its most probable token at each step.
 ///

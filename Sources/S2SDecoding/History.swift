@@ -1,4 +1,4 @@
-import S2STensor
+import S2SCore
 
 /// The search tree of one source sentence (Marian's `History`): every node ever expanded, with
 /// back-pointers, plus the finished hypotheses kept aside as they end in `</s>`.

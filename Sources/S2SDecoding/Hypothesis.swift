@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import S2SModel
-import S2STensor
+import S2SCore
 
 /// One node of a search tree: the token it adds, the score of the whole prefix it ends, and
 /// a back-pointer to the node it extends (Marian's `Hypothesis`).

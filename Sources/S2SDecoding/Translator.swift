@@ -1,4 +1,5 @@
 import Dispatch
+import S2SCore
 import S2SModel
 import S2STensor
 

@@ -1,4 +1,4 @@
-import S2STensor
+import S2SCore
 
 /// Bootstrap resampling over segment statistics, as sacreBLEU's `--confidence` and
 /// `--paired-bs`: draw N segments with replacement, sum their statistics, score the sum.

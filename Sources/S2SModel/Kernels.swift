@@ -1,4 +1,5 @@
 import Dispatch
+import S2SCore
 import S2STensor
 
 /// Sixteen Float lanes: the unit of every elementwise kernel (see PLATFORM-NOTES: plain SIMD16

@@ -1,4 +1,3 @@
-import S2STensor
 
 // Layer normalization (Ba, Kiros & Hinton 2016) of a GRU's two projections, as Nematus and
 // Marian apply it with `--layer-normalization`: each row of x·W, and of h·U, is normalized over

@@ -1,3 +1,4 @@
+import S2SCore
 import S2STensor
 
 /// Every tensor of the network, each declared by the layer that uses it, in store (and

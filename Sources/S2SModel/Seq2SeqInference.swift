@@ -1,6 +1,7 @@
+import S2SCore
 import S2STensor
 
-/// The trained network as a `StepDecoder` for greedy and beam search: the same layer functions
+/// The trained network as greedy and beam search drive it (S2SDecoding's `StepDecoder`): the same layer functions
 /// as training, without dropout, one target token per `step` for every row at once.
 ///
 /// Rows are hypotheses; each remembers its source sentence, so `select` can duplicate, reorder
@@ -8,7 +9,7 @@ import S2STensor
 /// reading the right annotations. `begin` encodes the sources `encoderBatchSize` at a time
 /// (in the order given: callers sort by length, so little of it is padding) and lays each
 /// sentence's keys and annotations out on its own, sentence after sentence.
-public final class Seq2SeqInference: StepDecoder {
+public final class Seq2SeqInference {
     /// The network's hyperparameters.
     public let config: ModelConfig
     /// The parameters decoded with (shared, not copied).

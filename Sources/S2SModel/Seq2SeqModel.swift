@@ -1,3 +1,4 @@
+import S2SCore
 import S2STensor
 
 /// The loss of one batch.

@@ -1,4 +1,4 @@
-import S2STensor
+import S2SCore
 
 /// Turns text into subword ids with one vocabulary, remembering each word's ids.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 import S2SIO
-import S2STensor
+import S2SCore
 
 /// A BPE subword vocabulary learned on raw text, SentencePiece style: each word carries a
 /// leading `▁` (U+2581) in place of the space before it, so decoding is exact without any

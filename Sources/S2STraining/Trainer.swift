@@ -6,7 +6,7 @@ import S2SDecoding
 import S2SMetrics
 import S2SModel
 import S2SSubword
-import S2STensor
+import S2SCore
 
 /// Every option of a training run; stored in the checkpoint so a model says how it was made.
 public struct TrainingOptions: Codable, Equatable, Sendable {

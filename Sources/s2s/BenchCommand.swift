@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import S2SCore
 import S2SModel
 import S2STensor
 import S2STraining

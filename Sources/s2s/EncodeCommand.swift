@@ -4,7 +4,7 @@ import Glibc
 #endif
 import S2SIO
 import S2SSubword
-import S2STensor
+import S2SCore
 
 /// `s2s encode`: text → subword pieces (or ids), one line in, one line out.
 struct EncodeCommand: ParsableCommand {

@@ -140,7 +140,7 @@ struct Eval: ParsableCommand {
 
     /// Translates `--src` with `model` (beam `--beam`), as `s2s translate` would, line for line.
     private func translateSource(model: String) throws -> [String] {
-        let loaded = try loadTranslationModels(paths: [model])
+        let loaded = try TranslationModel(paths: [model])
         let sourceLines = try LineReader(path: src ?? "-").readAllLines(invalidUTF8: .replace)
         let options = TranslatorOptions(search: SearchOptions(beamSize: beam, lengthPenalty: LengthPenalty(alpha: 0.6)),
                                         batchSize: beam == 1 ? 64 : 16)

@@ -95,7 +95,7 @@ struct TranslateCommand: ParsableCommand {
             // A closed pipe (`| head -3`) ends the program quietly: EPIPE is handled on write.
             signal(SIGPIPE, SIG_IGN)
             BLAS.setThreads(threads)
-            let model = try loadTranslationModels(paths: models)
+            let model = try TranslationModel(paths: models)
             // One worker per thread: consecutive batches decode side by side.
             let translator = Translator(decoders: try (0..<threads).map { _ in try model.makeDecoder() },
                                         options: translatorOptions,
@@ -125,8 +125,8 @@ struct TranslateCommand: ParsableCommand {
     /// Writes `<directory>/<line number>.svg` (1-based) for the line's best translation.
     private func writePlot(_ line: LineTranslation, model: TranslationModel, directory: String) throws {
         guard let best = line.hypotheses.first, !best.attention.isEmpty else { return }
-        let svg = AttentionSVG.render(sourcePieces: model.sourcePieceStrings(line.sourceTokens),
-                                      targetPieces: model.targetPieceStrings(best.tokens),
+        let svg = AttentionSVG.render(sourcePieces: model.pieceStrings(line.sourceTokens),
+                                      targetPieces: model.pieceStrings(best.tokens),
                                       attention: best.attention, title: "line \(line.index + 1)")
         try AtomicFile.write(text: svg, to: "\(directory)/\(line.index + 1).svg")
     }

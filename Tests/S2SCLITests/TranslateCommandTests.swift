@@ -34,7 +34,7 @@ final class TranslateCommandTests: XCTestCase {
     }
 
     func testMissingModelIsNamed() {
-        XCTAssertThrowsError(try loadTranslationModels(paths: ["no-such-model.s2s"])) { error in
+        XCTAssertThrowsError(try TranslationModel(paths: ["no-such-model.s2s"])) { error in
             XCTAssertTrue(String(describing: error).hasPrefix("no-such-model.s2s: cannot open"), "\(error)")
         }
     }

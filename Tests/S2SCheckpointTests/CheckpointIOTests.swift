@@ -3,7 +3,6 @@ import S2SCheckpoint
 import S2SContainer
 import S2SIO
 import S2SModel
-import S2STensor
 import XCTest
 
 final class CheckpointIOTests: XCTestCase {

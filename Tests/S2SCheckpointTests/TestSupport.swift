@@ -1,6 +1,7 @@
 import Foundation
 import S2SCheckpoint
 import S2SContainer
+import S2SCore
 import S2SModel
 import S2STensor
 import XCTest

@@ -1,9 +1,10 @@
 import Foundation
-@testable import S2SCheckpoint
 import S2SContainer
+import S2SCore
 import S2SIO
 import S2STensor
 import XCTest
+@testable import S2SCheckpoint
 
 final class TrainingStateTests: XCTestCase {
     private struct SimulatedCrash: Error {}

@@ -1,7 +1,7 @@
 import XCTest
 @testable import S2SCorpus
 @testable import S2SSubword
-@testable import S2STensor
+@testable import S2SCore
 
 final class BPEDropoutTests: XCTestCase {
     private let lines = [

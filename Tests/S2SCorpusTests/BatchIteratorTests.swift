@@ -1,6 +1,6 @@
 import Foundation
 import S2SCorpus
-import S2STensor
+import S2SCore
 import XCTest
 
 final class BatchIteratorTests: XCTestCase {

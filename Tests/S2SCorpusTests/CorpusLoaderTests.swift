@@ -1,6 +1,6 @@
 import S2SCorpus
 import S2SIO
-import S2STensor
+import S2SCore
 import XCTest
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,5 @@
 import Foundation
 import S2SCorpus
-import S2STensor
 import XCTest
 
 final class HeldOutTests: XCTestCase {

@@ -1,7 +1,6 @@
 import Foundation
 import S2SContainer
 import S2SCorpus
-import S2STensor
 import XCTest
 
 final class PreparedCorpusTests: XCTestCase {

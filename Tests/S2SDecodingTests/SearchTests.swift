@@ -1,6 +1,6 @@
 @testable import S2SDecoding
 import S2SModel
-import S2STensor
+import S2SCore
 import XCTest
 
 /// Greedy and beam search against toy networks whose answers can be worked out exactly.

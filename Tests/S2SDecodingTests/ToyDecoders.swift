@@ -1,5 +1,5 @@
-import S2SModel
-import S2STensor
+import S2SCore
+import S2SDecoding
 #if canImport(Glibc)
 import Glibc
 #endif

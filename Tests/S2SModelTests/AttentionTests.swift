@@ -1,6 +1,7 @@
+import S2SCore
+import S2STensor
 import XCTest
 @testable import S2SModel
-import S2STensor
 
 /// Additive attention alone: keys once per batch, one decoder step; gradients of the query
 /// state, the annotations and Wq, bq, Uk, v by central differences, with padded sources.

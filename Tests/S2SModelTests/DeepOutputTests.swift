@@ -1,6 +1,7 @@
+import S2SCore
+import S2STensor
 import XCTest
 @testable import S2SModel
-import S2STensor
 
 /// Deep output → output projection → label-smoothed cross-entropy, untied and tied; gradients
 /// by central differences, and the loss against the formula computed directly in Double.

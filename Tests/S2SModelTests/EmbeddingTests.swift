@@ -1,6 +1,5 @@
 import XCTest
 @testable import S2SModel
-import S2STensor
 
 /// Embedding gather and scatter-add, including repeated ids.
 final class EmbeddingTests: XCTestCase {

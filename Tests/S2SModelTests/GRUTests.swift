@@ -1,6 +1,7 @@
+import S2SCore
+import S2STensor
 import XCTest
 @testable import S2SModel
-import S2STensor
 
 /// The GRU layer alone: input projection + recurrence, forward and backward in time, with padding
 /// masks, a variational state-dropout mask and layer normalization; gradients of x, W, b, U, c

@@ -1,6 +1,7 @@
+import S2SCore
+import S2STensor
 import XCTest
 @testable import S2SModel
-import S2STensor
 
 /// Shared helpers for the model's tests: tiny configurations, padded random batches, and a
 /// central-difference gradient check in the float-appropriate form.

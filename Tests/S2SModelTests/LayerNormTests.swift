@@ -1,6 +1,7 @@
+import S2SCore
+import S2STensor
 import XCTest
 @testable import S2SModel
-import S2STensor
 
 /// Layer normalization alone: the forward pass against the formula in Double, and the input,
 /// gain and shift gradients against central differences, at widths below, at and across the

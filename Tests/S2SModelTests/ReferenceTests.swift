@@ -1,7 +1,8 @@
 import Foundation
+import S2SCore
+import S2STensor
 import XCTest
 @testable import S2SModel
-import S2STensor
 
 /// Loss and every gradient against an independent PyTorch float64 autograd implementation of
 /// docs/model.md (fixture from scripts/make_model_fixture.py).

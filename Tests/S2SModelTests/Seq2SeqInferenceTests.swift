@@ -1,8 +1,9 @@
+import S2SCore
+import S2STensor
 import XCTest
 @testable import S2SModel
-import S2STensor
 
-/// The StepDecoder implementation against the training forward pass.
+/// The decoding network against the training forward pass.
 final class Seq2SeqInferenceTests: XCTestCase {
     /// Teacher-forced steps give exactly the training pass's plain cross-entropy (the one
     /// validation reports, without label smoothing): the same network.

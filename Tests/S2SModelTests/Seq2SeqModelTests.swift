@@ -1,6 +1,7 @@
+import S2SCore
+import S2STensor
 import XCTest
 @testable import S2SModel
-import S2STensor
 
 /// The whole network: gradients of every parameter tensor against central differences, padding
 /// invariance, and the typed errors for bad configurations and batches.

@@ -1,5 +1,5 @@
 import Foundation
-import S2STensor
+import S2SCore
 import XCTest
 @testable import S2SSubword
 

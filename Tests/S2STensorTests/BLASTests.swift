@@ -1,3 +1,4 @@
+import S2SCore
 import XCTest
 @testable import S2STensor
 

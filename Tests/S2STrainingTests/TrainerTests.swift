@@ -1,4 +1,5 @@
 import Foundation
+import S2SCore
 import XCTest
 @testable import S2SCheckpoint
 @testable import S2SCorpus
