@@ -78,6 +78,6 @@ let package = Package(
         .testTarget(name: "S2SDecodingTests", dependencies: ["S2SCore", "S2SIO", "S2STensor", "S2SModel", "S2SDecoding"]),
         .testTarget(name: "S2STrainingTests", dependencies: ["S2SCore", "S2STensor", "S2SSubword", "S2SCorpus", "S2SModel",
                                                              "S2SCheckpoint", "S2STraining"]),
-        .testTarget(name: "S2SCLITests", dependencies: ["s2s", "S2SCorpus", "S2SDecoding"], exclude: ["Fixtures"]),
+        .testTarget(name: "S2SCLITests", dependencies: ["s2s", "S2SIO", "S2SCorpus", "S2SDecoding"], exclude: ["Fixtures"]),
     ]
 )

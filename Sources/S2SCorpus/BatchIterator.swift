@@ -1,4 +1,5 @@
 import S2SCore
+import S2SIO
 
 /// How a corpus is cut into batches.
 public struct BatchingOptions: Codable, Equatable, Sendable {
@@ -13,7 +14,7 @@ public struct BatchingOptions: Codable, Equatable, Sendable {
     /// Seed of the shuffles.
     public var seed: UInt64
 
-    public init(targetTokensPerBatch: Int = 3000, sentencesPerBatch: Int? = nil, maxiBatch: Int = 100, seed: UInt64 = 1) {
+    public init(targetTokensPerBatch: Int = 2000, sentencesPerBatch: Int? = nil, maxiBatch: Int = 100, seed: UInt64 = 1) {
         self.targetTokensPerBatch = targetTokensPerBatch
         self.sentencesPerBatch = sentencesPerBatch
         self.maxiBatch = maxiBatch

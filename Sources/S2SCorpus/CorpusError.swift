@@ -1,3 +1,5 @@
+import S2SIO
+
 /// A corpus-level failure, described in one line that names the file (and line, where one applies).
 public enum CorpusError: Error, CustomStringConvertible, Equatable {
     /// The two sides of a bitext have different line counts: `shorter` ended after `lastLine` lines.
@@ -35,15 +37,4 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
             return "cannot resume batching: \(reason)"
         }
     }
-}
-
-/// `n` with thousands separators (`28,991`), for messages and statistics.
-public func formatCount(_ n: Int) -> String {
-    let digits = String(n.magnitude)
-    var grouped = ""
-    for (i, digit) in digits.enumerated() {
-        if i > 0 && (digits.count - i) % 3 == 0 { grouped.append(",") }
-        grouped.append(digit)
-    }
-    return n < 0 ? "-" + grouped : grouped
 }

@@ -54,6 +54,9 @@ public struct LengthPenalty: Sendable, Equatable {
 
     public init(alpha: Float) { self.alpha = alpha }
 
+    /// GNMT's α = 0.6, the usual choice for beam search (Wu et al. 2016).
+    public static let standard = LengthPenalty(alpha: 0.6)
+
     /// lp(|Y|) for a target of `length` tokens (`</s>` included).
     public func penalty(length: Int) -> Float {
         alpha == 0 ? 1 : powf((5 + Float(length)) / 6, alpha)
@@ -89,7 +92,7 @@ public struct SearchOptions: Sendable, Equatable {
     /// Keep each target piece's attention row (for alignments and plots); costs a copy per step.
     public var collectAttention: Bool
 
-    public init(beamSize: Int = 1, nBest: Int = 1, lengthPenalty: LengthPenalty = LengthPenalty(alpha: 0),
+    public init(beamSize: Int = 1, nBest: Int = 1, lengthPenalty: LengthPenalty = .standard,
                 maxLengthFactor: Double = 2.5, maxLengthConstant: Int = 5, collectAttention: Bool = false) {
         self.beamSize = max(1, beamSize)
         self.nBest = min(max(1, nBest), max(1, beamSize))

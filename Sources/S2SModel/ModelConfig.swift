@@ -22,10 +22,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Share the output projection W_o with the target embedding (needs E = deep-output width).
     public var tiedEmbeddings: Bool = false
     /// Layer normalization of both projections of every GRU (LayerNorm.swift).
-    public var layerNormalization: Bool = false
+    public var layerNormalization: Bool = true
 
     public init(sourceVocabularySize: Int, targetVocabularySize: Int) {
         self.sourceVocabularySize = sourceVocabularySize
         self.targetVocabularySize = targetVocabularySize
     }
+
+    /// Every hyperparameter at its default (the vocabulary sizes, 0 here, come from the vocabulary).
+    public static var defaults: ModelConfig { ModelConfig(sourceVocabularySize: 0, targetVocabularySize: 0) }
 }

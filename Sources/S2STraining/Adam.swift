@@ -25,7 +25,7 @@ public final class Adam {
     /// Number of updates done so far (t in the bias corrections); restored from checkpoints.
     public var step: Int
 
-    public init(parameters: ParameterStore, learningRate: Float = 3e-4, beta1: Float = 0.9, beta2: Float = 0.98,
+    public init(parameters: ParameterStore, learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.98,
                 epsilon: Float = 1e-9, weightDecay: Float = 0) {
         self.learningRate = learningRate
         self.beta1 = beta1

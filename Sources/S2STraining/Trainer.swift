@@ -1,12 +1,13 @@
 import Foundation
 import S2SCheckpoint
 import S2SContainer
+import S2SCore
 import S2SCorpus
 import S2SDecoding
+import S2SIO
 import S2SMetrics
 import S2SModel
 import S2SSubword
-import S2SCore
 
 /// Every option of a training run; stored in the checkpoint so a model says how it was made.
 public struct TrainingOptions: Codable, Equatable, Sendable {
@@ -15,7 +16,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Updates of linear warmup.
     public var warmupUpdates = 200
     /// Decay after warmup.
-    public var decay: LearningRateSchedule.Decay = .inverseSqrt
+    public var decay: LearningRateSchedule.Decay = .plateau
     /// Global gradient-norm clip (≤ 0: off).
     public var clipNorm: Float = 1
     /// Adam β₂.
@@ -146,17 +147,14 @@ public final class Trainer {
                       progress: TrainingProgress(), validation: validation, modelPath: modelPath, s2sVersion: s2sVersion)
     }
 
-    /// Continues the run saved at `modelPath` (model file plus its `.state` sibling).
-    public convenience init(resumingFrom modelPath: String, options: TrainingOptions, corpus: ParallelCorpus,
+    /// Continues `run` exactly where it stopped.
+    public convenience init(resuming run: SavedRun, options: TrainingOptions, corpus: ParallelCorpus,
                             validation: ValidationSet?, s2sVersion: String) throws {
-        // Temporaries left by a write that was killed half-way are never read; tidy them up.
-        _ = try? CheckpointFiles.removeStaleTemporaries(of: modelPath)
-        let (checkpoint, state) = try CheckpointIO.resume(from: modelPath)
-        let vocabulary = try SubwordVocabulary(serialized: checkpoint.vocabulary.text, name: modelPath)
-        if corpus.vocabularyFingerprint != vocabulary.fingerprint {
-            throw TrainerError.vocabularyMismatch(modelPath: modelPath)
+        if corpus.vocabularyFingerprint != run.vocabulary.fingerprint {
+            throw TrainerError.vocabularyMismatch(modelPath: run.path)
         }
-        let model = try Seq2SeqModel(config: checkpoint.config, parameters: checkpoint.parameters)
+        let state = run.state
+        let model = try Seq2SeqModel(config: run.checkpoint.config, parameters: run.checkpoint.parameters)
         if let dropout = state.rngStates["dropout"] { model.dropoutRNG = dropout }
         let adam = Adam(parameters: model.parameters, learningRate: options.learningRate, beta2: options.beta2,
                         weightDecay: options.weightDecay)
@@ -167,10 +165,10 @@ public final class Trainer {
         let schedule = try state.scheduler.decode(as: LearningRateSchedule.self)
         let extra = try? state.extra.decode(as: [String: Int].self)
         try self.init(stepper: Seq2SeqTrainer(model: model, optimizer: adam, clipNorm: options.clipNorm),
-                      options: options, vocabulary: vocabulary,
+                      options: options, vocabulary: run.vocabulary,
                       iterator: BatchIterator(corpus: corpus, options: options.batching, resumingFrom: position),
-                      schedule: schedule, progress: checkpoint.progress, validation: validation,
-                      modelPath: modelPath, s2sVersion: s2sVersion)
+                      schedule: schedule, progress: run.checkpoint.progress, validation: validation,
+                      modelPath: run.path, s2sVersion: s2sVersion)
         stalledValidations = extra?["stalledValidations"] ?? 0
     }
 
@@ -344,11 +342,25 @@ public final class Trainer {
 public enum TrainerError: Error, CustomStringConvertible, Equatable {
     case vocabularyMismatch(modelPath: String)
     case configMismatch(String)
+    /// `--resume` of a model file that does not exist.
+    case nothingToResume(modelPath: String)
+    /// `--resume` with a vocabulary file that is not the model's.
+    case vocabularyFileMismatch(vocabularyPath: String, modelPath: String)
+    case validationLineCounts(sourcePath: String, sourceLines: Int, referencePath: String, referenceLines: Int)
+    case notEnoughMemory(needed: Int, available: Int, largestBatch: BatchShape)
 
     public var description: String {
         switch self {
         case let .vocabularyMismatch(path): return "\(path): the training data was encoded with a different vocabulary than this model's"
         case let .configMismatch(reason): return "model and data disagree: \(reason)"
+        case let .nothingToResume(path): return "--resume: \(path) does not exist"
+        case let .vocabularyFileMismatch(vocabularyPath, modelPath):
+            return "--resume: \(vocabularyPath) is not the vocabulary \(modelPath) was trained with"
+        case let .validationLineCounts(sourcePath, sourceLines, referencePath, referenceLines):
+            return "\(sourcePath) has \(sourceLines) lines but \(referencePath) has \(referenceLines)"
+        case let .notEnoughMemory(needed, available, shape):
+            return "training needs about \(formatBytes(needed)) for its largest batch (\(shape.summary)) but only "
+                + "\(formatBytes(available)) is available: lower --batch-tokens, --max-length or the model size"
         }
     }
 }

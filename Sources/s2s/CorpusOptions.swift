@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import S2SCorpus
+import S2SIO
 
 /// Options naming a text bitext, its vocabulary and the pair filter (shared by `prepare` and `train`).
 struct CorpusTextOptions: ParsableArguments {
@@ -98,7 +99,7 @@ struct TrainingDataOptions: ParsableArguments {
 /// Reads and encodes the text corpus named by `options`, with progress lines on stderr.
 func loadTextCorpus(_ options: CorpusTextOptions, encoder: any SentenceEncoder, quiet: Bool) throws -> ParallelCorpus {
     guard let input = options.input else {
-        throw ValidationError("a text corpus needs SRC TGT (or --tsv FILE)")
+        throw CommandError("a text corpus needs SRC TGT (or --tsv FILE)")
     }
     let progress = LoadProgress(quiet: quiet)
     let corpus = try CorpusLoader.load(input, encoder: encoder, filter: options.filter, progress: progress.report)

@@ -12,8 +12,16 @@ enum ExitStatus {
     static let interrupted: Int32 = 130
 }
 
-/// Prints `error` as one line on stderr (`s2s: error: …`) and returns the exit code to use.
-/// Library errors describe themselves (file, line, problem) through CustomStringConvertible.
+/// A failure the command line finds while running (not a misuse of its options, which is a
+/// `ValidationError` and is followed by the usage text).
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Prints `error` as one line on stderr (`s2s: error: …`) and exits non-zero. Library errors
+/// describe themselves (file, line, problem) through CustomStringConvertible; only usage errors
+/// (`ValidationError`, thrown by `validate()`) are followed by the usage text.
 func reportAndExit(_ error: Error) -> Never {
     if error is ExitCode || error is CleanExit || error is ValidationError {
         S2S.exit(withError: error)

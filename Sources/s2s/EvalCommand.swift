@@ -87,7 +87,7 @@ struct Eval: ParsableCommand {
     var pairedSystems: [String] = []
 
     @Option(help: "Threads for segment statistics.")
-    var threads = 2
+    var threads = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(name: [.customShort("m"), .long], help: "Model to translate --src with before scoring (translate and score in one go).")
     var model: String?
@@ -142,8 +142,7 @@ struct Eval: ParsableCommand {
     private func translateSource(model: String) throws -> [String] {
         let loaded = try TranslationModel(paths: [model])
         let sourceLines = try LineReader(path: src ?? "-").readAllLines(invalidUTF8: .replace)
-        let options = TranslatorOptions(search: SearchOptions(beamSize: beam, lengthPenalty: LengthPenalty(alpha: 0.6)),
-                                        batchSize: beam == 1 ? 64 : 16)
+        let options = TranslatorOptions(search: SearchOptions(beamSize: beam))
         let translator = Translator(decoder: try loaded.makeDecoder(), options: options, encode: loaded.encode, decode: loaded.decode)
         return try translator.translate(sourceLines).map { rstrippedLikePython($0.hypotheses.first?.text ?? "") }
     }

@@ -67,9 +67,3 @@ func formatDuration(_ seconds: Double) -> String {
     if total >= 60 { return String(format: "%dm%02ds", total / 60, total % 60) }
     return "\(total)s"
 }
-
-/// Formats a byte count as `512 MB` or `3.1 GB` (powers of 1024).
-func formatBytes(_ bytes: Int) -> String {
-    let megabytes = Double(bytes) / (1024 * 1024)
-    return megabytes < 1024 ? String(format: "%.0f MB", megabytes) : String(format: "%.1f GB", megabytes / 1024)
-}

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import S2SCheckpoint
 import S2SCorpus
 import S2SIO
 import S2SModel
@@ -32,7 +31,7 @@ struct TrainCommand: ParsableCommand {
     var resume = false
 
     @Option(name: .customLong("vocab-size"), help: "Pieces of the vocabulary learned when -v is not given.")
-    var vocabularySize = 8000
+    var vocabularySize = SubwordVocabulary.LearnOptions().size
 
     @Option(name: .customLong("valid-src"), help: "Validation source file.")
     var validSource: String?
@@ -41,7 +40,7 @@ struct TrainCommand: ParsableCommand {
     var validTarget: String?
 
     @Option(name: .customLong("valid-frequency"), help: "Validate every N updates.")
-    var validFrequency = 500
+    var validFrequency = TrainingOptions().validFrequency
 
     @Flag(name: .customLong("no-valid-bleu"), help: "Validate by cross-entropy only (skip greedy decoding and BLEU).")
     var noValidationBLEU = false
@@ -59,50 +58,50 @@ struct TrainCommand: ParsableCommand {
     var earlyStopping: Int?
 
     @Option(name: .customLong("learning-rate"), help: "Peak Adam learning rate.")
-    var learningRate: Float = 1e-3
+    var learningRate = TrainingOptions().learningRate
 
     @Option(name: .customLong("warmup"), help: "Updates of linear learning-rate warmup.")
-    var warmup = 200
+    var warmup = TrainingOptions().warmupUpdates
 
     @Option(name: .customLong("lr-decay"), help: "plateau (halve after 2 validations without improvement), inverse-sqrt or constant.")
-    var decay: String = "plateau"
+    var decay = TrainingOptions().decay.rawValue
 
     @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this (0: off).")
-    var clipNorm: Float = 1
+    var clipNorm = TrainingOptions().clipNorm
 
     @Option(name: .customLong("label-smoothing"), help: "Label smoothing ε.")
-    var labelSmoothing: Float = 0.1
+    var labelSmoothing = ModelConfig.defaults.labelSmoothing
 
     @Option(name: .customLong("dropout"), help: "Dropout on embeddings and (variational) on RNN states.")
-    var dropout: Float = 0.1
+    var dropout = ModelConfig.defaults.embeddingDropout
 
     @Option(name: .customLong("dropout-output"), help: "Dropout before the output layer.")
-    var outputDropout: Float = 0.2
+    var outputDropout = ModelConfig.defaults.outputDropout
 
     @Option(name: .customLong("bpe-dropout"), help: "BPE-dropout: re-segment each training batch, skipping each merge with this probability (0: off; 0.1 is usual).")
-    var bpeDropout: Float = 0
+    var bpeDropout = TrainingOptions().bpeDropout
 
     @Option(name: .customLong("emb"), help: "Embedding size E.")
-    var embeddingSize = 256
+    var embeddingSize = ModelConfig.defaults.embeddingSize
 
     @Option(name: .customLong("hidden"), help: "GRU hidden size H (per encoder direction).")
-    var hiddenSize = 512
+    var hiddenSize = ModelConfig.defaults.hiddenSize
 
     @Option(name: .customLong("attention"), help: "Attention layer size A.")
-    var attentionSize = 512
+    var attentionSize = ModelConfig.defaults.attentionSize
 
     @Flag(name: .customLong("tied-embeddings"), help: "Share the output layer with the target embeddings.")
     var tiedEmbeddings = false
 
     @Flag(name: .customLong("layer-normalization"), inversion: .prefixedNo,
-          help: "Layer-normalize both projections of every GRU (as Nematus/Marian --layer-normalization; +1.3 BLEU in 30 minutes on Multi30k, see BENCHMARKS.md).")
-    var layerNormalization = true
+          help: "Layer-normalize both projections of every GRU (as Nematus/Marian --layer-normalization; see BENCHMARKS.md).")
+    var layerNormalization = ModelConfig.defaults.layerNormalization
 
     @Option(name: .customLong("save-frequency"), help: "Write a checkpoint every N updates.")
-    var saveFrequency = 1000
+    var saveFrequency = TrainingOptions().saveFrequency
 
     @Option(help: "Also keep the last N numbered checkpoints (model.s2s.iterN).")
-    var keep = 0
+    var keep = TrainingOptions().keep
 
     @Option(help: "BLAS threads (default: all cores).")
     var threads: Int?
@@ -111,7 +110,7 @@ struct TrainCommand: ParsableCommand {
     var log: String?
 
     @Option(name: .customLong("disp-freq"), help: "Report the mean training loss this often: N updates (500u) or training time (10s, 5m).")
-    var displayFrequency = "10s"
+    var displayFrequency = TrainingOptions().displayFrequency.description
 
 
     @Flag(name: .customLong("quiet"), help: "No progress on stderr.")
@@ -147,9 +146,7 @@ struct TrainCommand: ParsableCommand {
             for path in [data.text.files, [validSource, validTarget, data.preparedPath].compactMap { $0 }].joined() where path != "-" {
                 _ = try LineReader(path: path)
             }
-            if resume, let output, !FileManager.default.fileExists(atPath: output) {
-                throw ValidationError("--resume: \(output) does not exist")
-            }
+            let savedRun = try resume ? output.map { try SavedRun(path: $0, vocabularyPath: data.text.vocabularyPath) } : nil
             let progressLine = ProgressLine(quiet: quiet)
             let clock = ContinuousClock()
             if dryRun, let prepared = data.preparedPath, data.text.vocabularyPath == nil {
@@ -158,14 +155,14 @@ struct TrainCommand: ParsableCommand {
                 try printDryRun(corpus: PreparedCorpus.open(prepared), loadTime: clock.now - loadStart)
                 return
             }
-            let vocabulary = try obtainVocabulary(progress: progressLine)
+            let vocabulary = try savedRun?.vocabulary ?? obtainVocabulary(progress: progressLine)
             let loadStart = clock.now
             let corpus = try data.loadCorpus(encoder: vocabulary, quiet: quiet)
             if dryRun {
                 try printDryRun(corpus: corpus, loadTime: clock.now - loadStart)
                 return
             }
-            try train(corpus: corpus, vocabulary: vocabulary, progressLine: progressLine)
+            try train(corpus: corpus, vocabulary: vocabulary, savedRun: savedRun, progressLine: progressLine)
         }
     }
 
@@ -181,16 +178,8 @@ struct TrainCommand: ParsableCommand {
         print(String(format: "load time          %.3f s", seconds) + rate)
     }
 
-    /// The vocabulary: from the model being resumed, from -v, or learned on the training files.
+    /// The vocabulary of a new run: from -v, or learned on the training files.
     private func obtainVocabulary(progress: ProgressLine) throws -> SubwordVocabulary {
-        if resume, let output {
-            let model = try ModelFile(path: output, verifyTensors: false)
-            let vocabulary = try SubwordVocabulary(serialized: model.metadata.vocabulary.text, name: output)
-            if let path = data.text.vocabularyPath, try SubwordVocabulary(contentsOfFile: path).fingerprint != vocabulary.fingerprint {
-                throw ValidationError("--resume: \(path) is not the vocabulary \(output) was trained with")
-            }
-            return vocabulary
-        }
         if let path = data.text.vocabularyPath { return try SubwordVocabulary(contentsOfFile: path) }
         progress.note("s2s: learning a joint \(vocabularySize)-piece BPE vocabulary on \(data.text.files.joined(separator: " ")) (give -v to reuse one)")
         var options = SubwordVocabulary.LearnOptions()
@@ -198,12 +187,12 @@ struct TrainCommand: ParsableCommand {
         return try SubwordVocabulary.learn(files: data.text.files, options: options)
     }
 
-    private func train(corpus: ParallelCorpus, vocabulary: SubwordVocabulary, progressLine: ProgressLine) throws {
-        guard let output else { return }
+    /// The training options the command line describes.
+    private var trainingOptions: TrainingOptions {
         var options = TrainingOptions()
         options.learningRate = learningRate
         options.warmupUpdates = warmup
-        options.decay = LearningRateSchedule.Decay(rawValue: decay) ?? .inverseSqrt
+        options.decay = LearningRateSchedule.Decay(rawValue: decay) ?? options.decay
         options.clipNorm = clipNorm
         options.displayFrequency = Frequency(parsing: displayFrequency) ?? options.displayFrequency
         options.validFrequency = validFrequency
@@ -215,63 +204,43 @@ struct TrainCommand: ParsableCommand {
         options.batching = data.batching.options
         options.seed = data.batching.seed
         options.bpeDropout = bpeDropout
+        return options
+    }
 
+    private func train(corpus: ParallelCorpus, vocabulary: SubwordVocabulary, savedRun: SavedRun?,
+                       progressLine: ProgressLine) throws {
+        guard let output else { return }
+        let options = trainingOptions
         var corpus = corpus
-        var validation: ValidationSet?
+        let validation: ValidationSet
         if let validSource, let validTarget {
-            let sources = try LineReader(path: validSource).readAllLines()
-            let targets = try LineReader(path: validTarget).readAllLines()
-            guard sources.count == targets.count else {
-                throw ValidationError("\(validSource) has \(sources.count) lines but \(validTarget) has \(targets.count)")
-            }
-            validation = ValidationSet(sourceLines: sources, referenceLines: targets, vocabulary: vocabulary,
-                                       maxLength: data.text.maxLength)
+            validation = try ValidationSet(sourcePath: validSource, referencePath: validTarget, vocabulary: vocabulary,
+                                           maxLength: data.text.maxLength)
         } else {
-            // Hold out a small random part of the training data (the same part on --resume:
-            // it depends only on the seed).
-            let heldOutCount = min(500, max(1, corpus.count / 50))
-            let (training, heldOut) = corpus.holdingOut(heldOutCount, seed: options.seed)
-            validation = ValidationSet(heldOut: heldOut, of: corpus, vocabulary: vocabulary)
-            corpus = training
-            progressLine.note("s2s: no --valid-src/--valid-tgt given: holding out \(formatCount(heldOut.count)) random training pairs for validation")
+            (corpus, validation) = ValidationSet.holdingOut(from: corpus, vocabulary: vocabulary, seed: options.seed)
+            progressLine.note("s2s: no --valid-src/--valid-tgt given: holding out \(formatCount(validation.sourceLines.count)) random training pairs for validation")
         }
-
+        let config = savedRun?.checkpoint.config ?? modelConfig(vocabulary)
+        let memory = try TrainingMemoryEstimate(config: config, corpus: corpus, options: options)
+        try memory.check()
+        progressLine.note("s2s: about \(formatBytes(memory.bytes)) of memory for the model and its largest batch (\(memory.largestBatch.summary))")
         let trainer: Trainer
-        let config = resume ? try ModelFile(path: output, verifyTensors: false).metadata.config : modelConfig(vocabulary)
-        try checkMemory(config: config, corpus: corpus, options: options, progressLine: progressLine)
-        if resume {
-            trainer = try Trainer(resumingFrom: output, options: options, corpus: corpus, validation: validation,
+        if let savedRun {
+            trainer = try Trainer(resuming: savedRun, options: options, corpus: corpus, validation: validation,
                                   s2sVersion: S2SVersion.string)
             progressLine.note("s2s: resuming \(output) at update \(trainer.progress.updates), epoch \(trainer.progress.epoch)")
         } else {
             trainer = try Trainer(config: config, options: options, vocabulary: vocabulary, corpus: corpus,
                                   validation: validation, modelPath: output, s2sVersion: S2SVersion.string)
         }
-
         var logWriter = try log.map { try AppendingLog(path: $0) }
         installStopSignalHandlers()
-        var lastBLEU: Double?
-        let timeLimitSeconds = options.stopping.timeLimitSeconds
+        let display = TrainingDisplay(progressLine: progressLine, timeLimit: options.stopping.timeLimitSeconds)
         let reason = try trainer.run(shouldStop: { stopRequested.load(ordering: .relaxed) }) { event in
+            display.show(event)
             switch event {
-            case let .progress(record):
-                var line = String(format: "epoch %d  update %d  loss %.3f  %.0f tgt tok/s  lr %.2e  %@",
-                                  record.epoch, record.updates, record.loss ?? 0, record.targetTokensPerSecond ?? 0,
-                                  record.learningRate ?? 0, formatDuration(record.elapsedSeconds))
-                if let limit = timeLimitSeconds { line += " / " + formatDuration(limit) }
-                if let lastBLEU { line += String(format: "  valid BLEU %.2f", lastBLEU) }
-                progressLine.update(line)
-            case let .report(record):
-                logWriter?.append(record.jsonLine())
-            case let .validation(record, improved):
-                lastBLEU = record.bleu
-                var line = String(format: "s2s: validation at update %d: cross-entropy %.4f  perplexity %.2f",
-                                  record.updates, record.crossEntropy ?? 0, record.perplexity ?? 0)
-                if let bleu = record.bleu { line += String(format: "  BLEU %.2f", bleu) }
-                progressLine.note(line + (improved ? "  (best so far)" : ""))
-                logWriter?.append(record.jsonLine())
-            case let .saved(path, best):
-                if !best { progressLine.note("s2s: saved \(path)") }
+            case let .report(record), let .validation(record, _): logWriter?.append(record.jsonLine())
+            case .progress, .saved: break
             }
         }
         progressLine.finish()
@@ -301,30 +270,39 @@ extension TrainCommand {
         config.layerNormalization = layerNormalization
         return config
     }
+}
 
-    /// Pre-flight: the memory of the largest batch of the first epoch (parameters, gradients,
-    /// Adam moments and activations, `Seq2SeqModel.trainingMemoryBytes`) must fit in what the
-    /// machine has available, or training would be killed part-way. BPE-dropout lengthens
-    /// sentences, so their lengths are scaled by 1 + 2p for it.
-    fileprivate func checkMemory(config: ModelConfig, corpus: ParallelCorpus, options: TrainingOptions,
-                                 progressLine: ProgressLine) throws {
-        let growth = 1 + 2 * Double(options.bpeDropout)
-        func grown(_ length: Int) -> Int { Int((Double(length) * growth).rounded(.up)) }
-        var largest = (bytes: 0, shape: BatchShape(rows: 0, longestSource: 0, longestTarget: 0))
-        for shape in try BatchIterator(corpus: corpus, options: options.batching).epochBatchShapes() {
-            let bytes = Seq2SeqModel.trainingMemoryBytes(config: config, batchSize: shape.rows,
-                                                         sourceLength: grown(shape.longestSource),
-                                                         targetLength: grown(shape.longestTarget))
-            if bytes > largest.bytes { largest = (bytes, shape) }
+/// How training events look on stderr: the live progress line and the validation notes.
+final class TrainingDisplay {
+    private let progressLine: ProgressLine
+    private let timeLimit: Double?
+    private var lastBLEU: Double?
+
+    init(progressLine: ProgressLine, timeLimit: Double?) {
+        self.progressLine = progressLine
+        self.timeLimit = timeLimit
+    }
+
+    func show(_ event: TrainingEvent) {
+        switch event {
+        case let .progress(record):
+            var line = String(format: "epoch %d  update %d  loss %.3f  %.0f tgt tok/s  lr %.2e  %@",
+                              record.epoch, record.updates, record.loss ?? 0, record.targetTokensPerSecond ?? 0,
+                              record.learningRate ?? 0, formatDuration(record.elapsedSeconds))
+            if let timeLimit { line += " / " + formatDuration(timeLimit) }
+            if let lastBLEU { line += String(format: "  valid BLEU %.2f", lastBLEU) }
+            progressLine.update(line)
+        case let .validation(record, improved):
+            lastBLEU = record.bleu
+            var line = String(format: "s2s: validation at update %d: cross-entropy %.4f  perplexity %.2f",
+                              record.updates, record.crossEntropy ?? 0, record.perplexity ?? 0)
+            if let bleu = record.bleu { line += String(format: "  BLEU %.2f", bleu) }
+            progressLine.note(line + (improved ? "  (best so far)" : ""))
+        case let .saved(path, best):
+            if !best { progressLine.note("s2s: saved \(path)") }
+        case .report:
+            break
         }
-        let shape = largest.shape
-        let described = "\(shape.rows) × \(shape.longestSource) source × \(shape.longestTarget) target tokens"
-        if let available = AvailableMemory.bytes(), largest.bytes > available {
-            throw ValidationError("training needs about \(formatBytes(largest.bytes)) for its largest batch "
-                                  + "(\(described)) but only \(formatBytes(available)) is available: "
-                                  + "lower --batch-tokens, --max-length or the model size")
-        }
-        progressLine.note("s2s: about \(formatBytes(largest.bytes)) of memory for the model and its largest batch (\(described))")
     }
 }
 

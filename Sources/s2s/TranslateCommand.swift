@@ -28,25 +28,25 @@ struct TranslateCommand: ParsableCommand {
     var models: [String] = []
 
     @Option(name: .customLong("beam"), help: "Beam size; 1 is greedy search.")
-    var beamSize = 1
+    var beamSize = SearchOptions().beamSize
 
     @Option(name: .customLong("batch"), help: "Sentences decoded together (sorted by length, output in input order).")
-    var batchSize = 64
+    var batchSize = TranslatorOptions().batchSize
 
     @Option(name: .customLong("maxi-batch"), help: "Batches read ahead and sorted by length together (greedy search decodes them as one stream, handed out when done).")
-    var maxiBatch = 16
+    var maxiBatch = TranslatorOptions().sortWindowBatches
 
     @Option(name: .customLong("max-length-factor"),
             help: "Longest translation: this × source pieces + 5 target pieces (then </s> is forced).")
-    var maxLengthFactor = 2.5
+    var maxLengthFactor = SearchOptions().maxLengthFactor
 
     @Option(name: .customLong("max-source-length"),
             help: "Longer lines are cut into chunks of at most this many source pieces.")
-    var maxSourceLength = 128
+    var maxSourceLength = TranslatorOptions().maxSourceLength
 
     @Option(name: .customLong("normalize"),
             help: "Length normalization α: rank by log P / ((5 + |Y|) / 6)^α; 0 turns it off.")
-    var lengthNormalization: Float = 0.6
+    var lengthNormalization = LengthPenalty.standard.alpha
 
     @Flag(name: .customLong("n-best"), help: "Print the whole beam: `id ||| translation ||| score`, best first.")
     var nBest = false
@@ -62,7 +62,7 @@ struct TranslateCommand: ParsableCommand {
     var attentionPlotDirectory: String?
 
     @Option(name: .customLong("threads"), help: "Threads: batches are decoded this many at a time, one thread each (a lone batch uses them all).")
-    var threads = 2
+    var threads = ProcessInfo.processInfo.activeProcessorCount
 
     @Flag(name: .customLong("quiet"), help: "No progress or warnings on stderr.")
     var quiet = false
@@ -84,7 +84,7 @@ struct TranslateCommand: ParsableCommand {
     var translatorOptions: TranslatorOptions {
         let search = SearchOptions(beamSize: beamSize, nBest: nBest ? beamSize : 1,
                                    lengthPenalty: LengthPenalty(alpha: lengthNormalization),
-                                   maxLengthFactor: maxLengthFactor, maxLengthConstant: 5,
+                                   maxLengthFactor: maxLengthFactor,
                                    collectAttention: alignment || attentionPlotDirectory != nil)
         return TranslatorOptions(search: search, batchSize: batchSize, sortWindowBatches: maxiBatch,
                                  maxSourceLength: maxSourceLength)

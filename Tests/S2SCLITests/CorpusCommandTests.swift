@@ -1,5 +1,6 @@
 import Foundation
 import S2SCorpus
+import S2SIO
 import XCTest
 
 /// `s2s prepare` and `s2s train --dry-run`, run as the built binary.

@@ -101,6 +101,27 @@ final class TrainCommandTests: XCTestCase {
         }
     }
 
+    /// Failures found while running are one line with no usage text after it; a misuse of the
+    /// options keeps the usage.
+    func testRuntimeErrorsAreOneLineWithoutUsage() throws {
+        try "a\nb\n".write(toFile: work + "/two.fr", atomically: true, encoding: .utf8)
+        let runtimeFailures: [([String], String)] = [
+            (["train", work + "/train.en", work + "/train.fr", "-o", work + "/m.s2s", "--resume"], "does not exist"),
+            (["train", work + "/train.en", work + "/train.fr", "-o", work + "/m.s2s", "--valid-src", work + "/valid.en",
+              "--valid-tgt", work + "/two.fr"] + Self.tinyModel, "has 6 lines but"),
+        ]
+        for (arguments, mention) in runtimeFailures {
+            let result = try runS2S(arguments)
+            XCTAssertEqual(result.status, 1, "\(arguments)")
+            let lines = result.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("s2s: error: ") && result.stderr.contains(mention), result.stderr)
+        }
+        let misuse = try runS2S(["train", work + "/train.en", "-o", work + "/m.s2s"])
+        XCTAssertNotEqual(misuse.status, 0)
+        XCTAssertTrue(misuse.stderr.contains("Usage:") || misuse.stderr.contains("USAGE:"), misuse.stderr)
+    }
+
     /// `--disp-freq 2u` writes one training report every 2 updates to the log; a value that is
     /// neither updates nor a duration is refused.
     func testDisplayFrequencyInUpdates() throws {

@@ -118,7 +118,8 @@ final class BatchIteratorTests: XCTestCase {
         XCTAssertEqual(statistics.targetTokens, corpus.statistics.targetTokens)
         XCTAssertLessThan(statistics.targetPaddingFraction, 0.10)
         XCTAssertLessThan(statistics.sourcePaddingFraction, 0.10)
-        // About 3000 target slots per batch.
-        XCTAssertEqual(Double(statistics.targetSlots) / Double(statistics.batches), 3000, accuracy: 300)
+        // About the default number of target slots per batch.
+        let perBatch = Double(BatchingOptions().targetTokensPerBatch)
+        XCTAssertEqual(Double(statistics.targetSlots) / Double(statistics.batches), perBatch, accuracy: 0.1 * perBatch)
     }
 }

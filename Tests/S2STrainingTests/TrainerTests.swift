@@ -110,7 +110,7 @@ final class TrainerTests: XCTestCase {
         let firstHalf = try Trainer(config: config, options: options(maxUpdates: 8, bpeDropout: 0.1), vocabulary: setup.vocabulary,
                                     corpus: setup.corpus, validation: nil, modelPath: directory + "/halves.s2s", s2sVersion: "test")
         _ = try firstHalf.run(shouldStop: { false }, onEvent: { _ in })
-        let secondHalf = try Trainer(resumingFrom: directory + "/halves.s2s", options: options(maxUpdates: 16, bpeDropout: 0.1),
+        let secondHalf = try Trainer(resuming: SavedRun(path: directory + "/halves.s2s"), options: options(maxUpdates: 16, bpeDropout: 0.1),
                                      corpus: setup.corpus, validation: nil, s2sVersion: "test")
         XCTAssertEqual(secondHalf.progress.updates, 8)
         _ = try secondHalf.run(shouldStop: { false }, onEvent: { _ in })
@@ -150,7 +150,7 @@ final class TrainerTests: XCTestCase {
         learn.size = 300
         let other = try SubwordVocabulary.learn(lines: ["a completely different little corpus", "with other words"], options: learn)
         let otherCorpus = try CorpusLoader.load(.files(source: directory + "/train.en", target: directory + "/train.fr"), encoder: other)
-        XCTAssertThrowsError(try Trainer(resumingFrom: directory + "/v.s2s", options: options(maxUpdates: 2),
+        XCTAssertThrowsError(try Trainer(resuming: SavedRun(path: directory + "/v.s2s"), options: options(maxUpdates: 2),
                                          corpus: otherCorpus, validation: nil, s2sVersion: "test")) { error in
             XCTAssertEqual(error as? TrainerError, .vocabularyMismatch(modelPath: self.directory + "/v.s2s"))
         }
