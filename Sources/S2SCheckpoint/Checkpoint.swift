@@ -55,11 +55,11 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
     public var elapsedSeconds: Double = 0
     /// Every validation so far, oldest first.
     public var validations: [ValidationRecord] = []
-    /// The best validation score so far (higher is better as the trainer defines it).
+    /// The best validation score so far, by `bestMetric`.
     public var bestScore: Double?
     /// Updates at which `bestScore` was reached.
     public var bestUpdates: Int?
-    /// What the score is, e.g. `bleu` or `-cross-entropy`.
+    /// What the score is: `cross-entropy` (lower is better) or `bleu` (higher is better).
     public var bestMetric: String?
 
     public init(epoch: Int = 0, updates: Int = 0, targetTokensSeen: Int = 0, elapsedSeconds: Double = 0,

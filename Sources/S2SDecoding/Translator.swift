@@ -216,7 +216,8 @@ public final class Translator {
         return try outcomes.values.map { try $0.get() }
     }
 
-    /// Greedy search for beam 1 (it shrinks the batch as sentences end), beam search otherwise.
+    /// Greedy search for beam 1 (it refills the rows of finished sentences with waiting ones),
+    /// beam search otherwise.
     private func search(_ sources: [[Int32]], with decoder: StepDecoder) throws -> [[Translation]] {
         if options.search.beamSize == 1 {
             return try GreedySearch(options: options.search, rowLimit: options.batchSize).translate(sources, with: decoder)

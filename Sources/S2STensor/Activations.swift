@@ -1,14 +1,14 @@
 /// Vectorized elementwise nonlinearities: exp, sigmoid, tanh, over `SIMD16<Float>`.
 ///
-/// libm's `expf`/`tanhf` cost 4–13 ns per element on these machines, as much as a GRU step's
-/// GEMM; these polynomial kernels cost under 1 ns and stay within a few ULP of libm for exp
-/// (absolute error ≲ 2e-7 for sigmoid and tanh). Inputs are clamped so no overflow reaches a
+/// libm's `expf`/`tanhf` are scalar calls that cost as much as a GRU step's GEMM
+/// (../shared/PLATFORM-NOTES.md); these polynomial kernels run 16 lanes at a time and stay
+/// within a few ULP of libm for exp (absolute error ≲ 2e-7 for sigmoid and tanh). Inputs are clamped so no overflow reaches a
 /// NaN: exp saturates to ~1.2e-38 below −87.3 and to ~1.7e38 above 88.3.
 ///
 /// Every lane-wise choice (the clamp, tanh's small-argument switch) is a bitwise select through
 /// `SIMD16<Int32>`: the standard library's `clamped`, `pointwiseMin/Max` and
-/// `replacing(with:where:)` compile to per-lane loops (15–38 ns per element, PLATFORM-NOTES),
-/// which once cost 15% of a training step. The kernels are `@inlinable` so the model's fused
+/// `replacing(with:where:)` compile to per-lane loops (PLATFORM-NOTES), which once cost a
+/// noticeable part of a training step. The kernels are `@inlinable` so the model's fused
 /// loops (GRU gates, attention, softmax) inline them across the module boundary.
 public enum Activations {
     public typealias Vector = SIMD16<Float>
@@ -31,7 +31,7 @@ public enum Activations {
 
     /// −1 in the lanes of `v` whose sign bit is set, else 0. Comparing by the sign of a difference
     /// keeps the mask in integer lanes; a `.<` mask is built as 16 booleans and repacked, which
-    /// measured 3–6× slower per element than the whole kernel done this way.
+    /// is slower than the whole kernel done this way.
     @inlinable @inline(__always) @usableFromInline
     static func signMask(_ v: Vector) -> SIMD16<Int32> {
         unsafeBitCast(v, to: SIMD16<Int32>.self) &>> SIMD16<Int32>(repeating: 31)

@@ -14,17 +14,16 @@ public enum BLAS {
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
     /// The kernel family OpenBLAS chose for this CPU (e.g. "Haswell", "SkylakeX"). "Prescott"
-    /// means it did not recognise the CPU and fell back to SSE3 kernels, 4–8× slower; set
+    /// means it did not recognise the CPU and fell back to SSE3 kernels, several times slower; set
     /// OPENBLAS_CORETYPE (e.g. SkylakeX or Haswell) before starting the process.
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
     /// The OPENBLAS_CORETYPE to start the process with when OpenBLAS (`currentCore`) fell back to
     /// its generic kernels on a CPU it does not know but that has AVX2 and FMA (OpenBLAS 0.3.21
     /// knows neither AMD Zen 4 nor Intel Sapphire/Emerald Rapids), or nil when its own choice
-    /// stands. Measured (BENCHMARKS.md, "BLAS kernels"): on Intel CPUs with AVX-512 the SkylakeX
-    /// kernels run sgemm 1.75× faster than Haswell's and a training step 1.36× faster; on Zen 4,
-    /// which splits 512-bit operations in two, Haswell's AVX2 kernels were as fast or faster
-    /// (../shared/PLATFORM-NOTES.md).
+    /// stands. On Intel CPUs with AVX-512 the SkylakeX kernels are faster than Haswell's; on
+    /// Zen 4, which splits 512-bit operations in two, Haswell's AVX2 kernels were as fast or
+    /// faster (BENCHMARKS.md, "BLAS kernels"; ../shared/PLATFORM-NOTES.md).
     public static func recommendedCoreType(currentCore: String, vendor: String, cpuFlags: Set<String>) -> String? {
         let generic: Set<String> = ["prescott", "core2", "katmai", "coppermine", "northwood", "banias", "atom", "nano"]
         guard generic.contains(currentCore.lowercased()),

@@ -5,11 +5,10 @@ import S2SPanelKernels
 /// decoding, where the weights never change.
 ///
 /// Why: OpenBLAS copies ("packs") the whole weight matrix into its kernel's layout on every
-/// call. In a decoder step that copy is 15–20% of the time at 64 rows, and at beam search's
-/// few rows it dominates: the product then runs at 8–12 GB/s when it could run at the speed
-/// memory streams weights. Packed once, each panel is one contiguous stream. Measured
-/// (`s2s bench products`, BENCHMARKS.md "decoding"): a decoder step's products 1.6–3.4× faster
-/// than cblas_sgemm at 1–12 rows, 1.2× at 64 rows on one thread.
+/// call. In a decoder step that copy is a sizeable part of the time at 64 rows, and at beam
+/// search's few rows it dominates: the product then runs well below the speed at which memory
+/// streams weights. Packed once, each panel is one contiguous stream. `s2s bench products`
+/// times both paths (BENCHMARKS.md, "decoding").
 ///
 /// Layout: op(B) [k, n] is cut into ⌈n/32⌉ panels of 32 columns (the last one zero-padded);
 /// panel p holds op(B)[:, 32p ..< 32p + 32] as [k, 32], row after row.
@@ -32,9 +31,9 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// `BLAS.gemm` uses the packed copy for products of at most this many rows and OpenBLAS
-    /// for larger ones (`s2s bench products`): the AVX-512 kernels win up to 64 rows (1.2–3.5×)
-    /// and tie with OpenBLAS on one thread beyond, but OpenBLAS shares two threads better
-    /// there (0.7–1.1× at 96–320 rows, from run to run); the AVX2 kernels lose beyond 16 rows.
+    /// for larger ones, where `s2s bench products` measured the packed kernels no longer
+    /// ahead: beyond 64 rows with AVX-512 (OpenBLAS shares two threads better there), beyond
+    /// 16 with AVX2 (BENCHMARKS.md, "decoding").
     public static let rowLimit = Kernel.best == .avx512 ? 64 : 16
     /// Columns per panel: two 16-lane vectors.
     static let panelWidth = 32
@@ -79,8 +78,8 @@ public final class PackedMatrix: @unchecked Sendable {
     public func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, beta: Float,
                          c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int, kernel: Kernel = .best) {
         precondition(kernel == .avx2 || CPUFeatures.hasAVX512, "the AVX-512 kernels need a CPU with AVX-512")
-        // Waking a second thread costs ~25 µs: worth it from ~1M weights (streamed from cache
-        // at few rows) or ~8M multiply-adds (many rows); measured.
+        // Waking a second thread costs tens of microseconds: worth it only from about 1M weights
+        // (streamed from cache at few rows) or 8M multiply-adds (many rows).
         let large = k * n >= 1 << 20 || m * k * n >= 1 << 23
         let parts = large ? min(threads, panelCount) : 1
         if parts <= 1 {

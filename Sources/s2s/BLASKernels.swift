@@ -4,7 +4,8 @@ import S2STensor
 /// Makes sure OpenBLAS runs its fast kernels. OpenBLAS picks kernels when it is loaded, before
 /// `main`, from OPENBLAS_CORETYPE or its CPU table; when it fell back to generic SSE3 kernels
 /// on a CPU it does not recognise, s2s restarts itself once with OPENBLAS_CORETYPE set
-/// (4–8× faster matrix products). A user's own OPENBLAS_CORETYPE is always respected.
+/// (its matrix products are several times faster). A user's own OPENBLAS_CORETYPE is always
+/// respected.
 enum BLASKernels {
     static func restartWithFastKernelsIfNeeded() {
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
