@@ -30,122 +30,153 @@ public struct BeamSearch: Sendable {
     public func translate(_ sources: [[Int32]], with decoder: StepDecoder) throws -> [[Translation]] {
         try validateSources(sources)
         if sources.isEmpty { return [] }
-        let beamSize = options.beamSize
-        let nBest = options.nBest
-        let penalty = options.lengthPenalty
         let vocabularySize = decoder.targetVocabularySize
-        let maxLengths = sources.map { options.maxTargetLength(sourceTokens: $0.count) }
         try decoder.begin(sources: sources)
-
         // logProbabilities: [rows ≤ B·K, V], allocated once.
         let logProbabilities = UnsafeMutableBufferPointer<Float>.allocate(
-            capacity: sources.count * beamSize * vocabularySize)
+            capacity: sources.count * options.beamSize * vocabularySize)
         defer { logProbabilities.deallocate() }
 
-        var histories = [History](repeating: History(), count: sources.count)
-        // The live rows: which sentence, which history node, which prefix score.
-        var rowSentence = Array(0..<sources.count)
-        var rowNode = [Int32](repeating: -1, count: sources.count)
-        var rowScore = [Float](repeating: 0, count: sources.count)
-        var previousTokens = [Int32](repeating: SpecialTokens.bos, count: sources.count)
-        // The next step's rows, built while the current ones are read; swapped each step.
-        var nextSentence: [Int] = [], nextNode: [Int32] = [], nextScore: [Float] = []
-        var nextTokens: [Int32] = [], parents: [Int32] = []
-        let rowCapacity = sources.count * beamSize
-        nextSentence.reserveCapacity(rowCapacity); nextNode.reserveCapacity(rowCapacity)
-        nextScore.reserveCapacity(rowCapacity); nextTokens.reserveCapacity(rowCapacity)
-        parents.reserveCapacity(rowCapacity)
-        var selector = TopK(k: 2 * beamSize)
-        var candidates: [(score: Float, index: Int)] = []
-        candidates.reserveCapacity(2 * beamSize)
-        var rowAttention: [[Float]] = []
-
-        var step = 0
-        while !rowSentence.isEmpty {
-            step += 1
-            decoder.step(previousTokens: previousTokens, logProbabilities: logProbabilities)
-            if options.collectAttention {
-                rowAttention = (0..<rowSentence.count).map { decoder.attention(row: $0) }
-            }
-            nextSentence.removeAll(keepingCapacity: true); nextNode.removeAll(keepingCapacity: true)
-            nextScore.removeAll(keepingCapacity: true); nextTokens.removeAll(keepingCapacity: true)
-            parents.removeAll(keepingCapacity: true)
-
-            var groupStart = 0
-            while groupStart < rowSentence.count {
-                let sentence = rowSentence[groupStart]
-                var groupEnd = groupStart + 1
-                while groupEnd < rowSentence.count && rowSentence[groupEnd] == sentence { groupEnd += 1 }
-                defer { groupStart = groupEnd }
-                let maxLength = maxLengths[sentence]
-
-                if step >= maxLength {
-                    // Length limit: every open hypothesis ends here with `</s>`.
-                    for row in groupStart..<groupEnd {
-                        let score = rowScore[row] + logProbabilities[row * vocabularySize + Int(SpecialTokens.eos)]
-                        let node = histories[sentence].append(
-                            Hypothesis(token: SpecialTokens.eos, score: score, parent: rowNode[row]),
-                            attention: options.collectAttention ? rowAttention[row] : nil)
-                        histories[sentence].finish(node: node, score: penalty.normalized(score, length: step),
-                                                   length: step)
-                    }
-                    continue
-                }
-
-                selector.reset(k: 2 * beamSize)
-                for row in groupStart..<groupEnd {
-                    let start = row * vocabularySize
-                    forbidNonOutputTokens(logProbabilities, rowStart: start, vocabularySize: vocabularySize)
-                    selector.offer(UnsafeBufferPointer(rebasing: logProbabilities[start..<start + vocabularySize]),
-                                   bias: rowScore[row], indexOffset: (row - groupStart) * vocabularySize)
-                }
-                selector.sorted(into: &candidates)
-
-                let firstNewRow = nextSentence.count
-                for (rank, candidate) in candidates.enumerated() {
-                    let row = groupStart + candidate.index / vocabularySize
-                    let token = Int32(candidate.index % vocabularySize)
-                    let isEnd = token == SpecialTokens.eos
-                    if isEnd ? rank >= beamSize : nextSentence.count - firstNewRow >= beamSize { continue }
-                    let node = histories[sentence].append(
-                        Hypothesis(token: token, score: candidate.score, parent: rowNode[row]),
-                        attention: options.collectAttention ? rowAttention[row] : nil)
-                    if isEnd {
-                        histories[sentence].finish(node: node, score: penalty.normalized(candidate.score, length: step),
-                                                   length: step)
-                    } else {
-                        nextSentence.append(sentence); nextNode.append(node)
-                        nextScore.append(candidate.score); nextTokens.append(token)
-                        parents.append(Int32(row))
-                    }
-                }
-
-                // Stop this sentence when its open hypotheses cannot matter any more.
-                let openCount = nextSentence.count - firstNewRow
-                // (Read in place: a local copy of the History would make the next append copy it.)
-                let finishedCount = histories[sentence].finished.count
-                var done = openCount == 0 || finishedCount >= beamSize
-                if !done && finishedCount >= nBest {
-                    let bar = histories[sentence].finishedScore(rank: nBest)
-                    // Open rows were added best first, so the first one bounds them all
-                    // (the bound is monotonic in the score).
-                    done = penalty.bestReachable(nextScore[firstNewRow], maxLength: maxLength) <= bar
-                }
-                if done {
-                    nextSentence.removeLast(openCount); nextNode.removeLast(openCount)
-                    nextScore.removeLast(openCount); nextTokens.removeLast(openCount)
-                    parents.removeLast(openCount)
-                }
-            }
-
-            swap(&rowSentence, &nextSentence); swap(&rowNode, &nextNode)
-            swap(&rowScore, &nextScore); swap(&previousTokens, &nextTokens)
-            if !rowSentence.isEmpty { decoder.select(parents: parents) }
+        var search = SearchState(sources: sources, options: options)
+        // The live rows, and the next step's, built while the current ones are read.
+        var rows = BeamRows(capacity: sources.count * options.beamSize)
+        for sentence in sources.indices {
+            rows.append(sentence: sentence, node: -1, score: 0, token: SpecialTokens.bos, parent: -1)
         }
-        return histories.map { history in
-            let best = history.nBest(nBest)
+        var next = BeamRows(capacity: sources.count * options.beamSize)
+        var step = 0
+        while rows.count > 0 {
+            step += 1
+            decoder.step(previousTokens: rows.token, logProbabilities: logProbabilities)
+            if options.collectAttention {
+                search.rowAttention = (0..<rows.count).map { decoder.attention(row: $0) }
+            }
+            next.removeAll()
+            var groupStart = 0
+            while groupStart < rows.count {
+                let sentence = rows.sentence[groupStart]
+                var groupEnd = groupStart + 1
+                while groupEnd < rows.count && rows.sentence[groupEnd] == sentence { groupEnd += 1 }
+                search.extend(sentence: sentence, rows: groupStart..<groupEnd, of: rows, into: &next, step: step,
+                              logProbabilities: logProbabilities, vocabularySize: vocabularySize)
+                groupStart = groupEnd
+            }
+            swap(&rows, &next)
+            if rows.count > 0 { decoder.select(parents: rows.parent) }
+        }
+        return search.histories.map { history in
+            let best = history.nBest(options.nBest)
             // A sentence whose every candidate was -∞ finishes nothing; it still gets a line.
             return best.isEmpty ? [Translation(tokens: [], score: -.infinity, logProbability: -.infinity)] : best
         }
     }
+}
+
+/// The live hypotheses of one step, one decoder row each, grouped by sentence in sentence order.
+private struct BeamRows {
+    /// Per row: its sentence, its node in that sentence's `History`, its prefix score, its last
+    /// token, and the row of the previous step it continues.
+    var sentence: [Int] = [], node: [Int32] = [], score: [Float] = [], token: [Int32] = [], parent: [Int32] = []
+
+    init(capacity: Int) {
+        sentence.reserveCapacity(capacity); node.reserveCapacity(capacity); score.reserveCapacity(capacity)
+        token.reserveCapacity(capacity); parent.reserveCapacity(capacity)
+    }
+
+    var count: Int { sentence.count }
+
+    mutating func append(sentence: Int, node: Int32, score: Float, token: Int32, parent: Int32) {
+        self.sentence.append(sentence); self.node.append(node); self.score.append(score)
+        self.token.append(token); self.parent.append(parent)
+    }
+
+    mutating func removeLast(_ k: Int) {
+        sentence.removeLast(k); node.removeLast(k); score.removeLast(k); token.removeLast(k); parent.removeLast(k)
+    }
+
+    mutating func removeAll() {
+        sentence.removeAll(keepingCapacity: true); node.removeAll(keepingCapacity: true)
+        score.removeAll(keepingCapacity: true); token.removeAll(keepingCapacity: true)
+        parent.removeAll(keepingCapacity: true)
+    }
+}
+
+/// What beam search keeps across steps besides the rows: each sentence's history and length
+/// limit, and the scratch of candidate selection.
+private struct SearchState {
+    let options: SearchOptions
+    var histories: [History]
+    let maxLengths: [Int]
+    var selector: TopK
+    var candidates: [(score: Float, index: Int)] = []
+    /// Each row's attention weights at this step (only when collecting attention).
+    var rowAttention: [[Float]] = []
+
+    init(sources: [[Int32]], options: SearchOptions) {
+        self.options = options
+        histories = [History](repeating: History(), count: sources.count)
+        maxLengths = sources.map { options.maxTargetLength(sourceTokens: $0.count) }
+        selector = TopK(k: 2 * options.beamSize)
+        candidates.reserveCapacity(2 * options.beamSize)
+    }
+
+    /// One step of `sentence`, whose open hypotheses are `rows` of `current`: finishes
+    /// hypotheses in its history and appends its next beam to `next` (nothing when the
+    /// sentence is done).
+    mutating func extend(sentence: Int, rows: Range<Int>, of current: BeamRows, into next: inout BeamRows, step: Int,
+                         logProbabilities: UnsafeMutableBufferPointer<Float>, vocabularySize: Int) {
+        let beamSize = options.beamSize, penalty = options.lengthPenalty, maxLength = maxLengths[sentence]
+        if step >= maxLength {
+            // Length limit: every open hypothesis ends here with `</s>`.
+            for row in rows {
+                let score = current.score[row] + logProbabilities[row * vocabularySize + Int(SpecialTokens.eos)]
+                finish(sentence: sentence, Hypothesis(token: SpecialTokens.eos, score: score, parent: current.node[row]),
+                       row: row, step: step)
+            }
+            return
+        }
+        selector.reset(k: 2 * beamSize)
+        for row in rows {
+            let start = row * vocabularySize
+            forbidNonOutputTokens(logProbabilities, rowStart: start, vocabularySize: vocabularySize)
+            selector.offer(UnsafeBufferPointer(rebasing: logProbabilities[start..<start + vocabularySize]),
+                           bias: current.score[row], indexOffset: (row - rows.lowerBound) * vocabularySize)
+        }
+        selector.sorted(into: &candidates)
+        let firstNewRow = next.count
+        for (rank, candidate) in candidates.enumerated() {
+            let row = rows.lowerBound + candidate.index / vocabularySize
+            let token = Int32(candidate.index % vocabularySize)
+            let hypothesis = Hypothesis(token: token, score: candidate.score, parent: current.node[row])
+            if token == SpecialTokens.eos {
+                if rank < beamSize { finish(sentence: sentence, hypothesis, row: row, step: step) }
+            } else if next.count - firstNewRow < beamSize {
+                let node = histories[sentence].append(hypothesis, attention: attention(row))
+                next.append(sentence: sentence, node: node, score: candidate.score, token: token, parent: Int32(row))
+            }
+        }
+        if isDone(sentence: sentence, openRows: firstNewRow..<next.count, of: next) {
+            next.removeLast(next.count - firstNewRow)
+        }
+    }
+
+    /// Whether `sentence`'s open hypotheses (`openRows` of `next`, best first) cannot matter any more.
+    private func isDone(sentence: Int, openRows: Range<Int>, of next: BeamRows) -> Bool {
+        // (Read in place: a local copy of the History would make the next append copy it.)
+        let finishedCount = histories[sentence].finished.count
+        if openRows.isEmpty || finishedCount >= options.beamSize { return true }
+        guard finishedCount >= options.nBest else { return false }
+        let bar = histories[sentence].finishedScore(rank: options.nBest)
+        // The first open row bounds them all (the bound is monotonic in the score).
+        return options.lengthPenalty.bestReachable(next.score[openRows.lowerBound], maxLength: maxLengths[sentence]) <= bar
+    }
+
+    /// Records `hypothesis`, which ends with `</s>` at `step`, as finished.
+    private mutating func finish(sentence: Int, _ hypothesis: Hypothesis, row: Int, step: Int) {
+        let node = histories[sentence].append(hypothesis, attention: attention(row))
+        histories[sentence].finish(node: node, score: options.lengthPenalty.normalized(hypothesis.score, length: step),
+                                   length: step)
+    }
+
+    private func attention(_ row: Int) -> [Float]? { options.collectAttention ? rowAttention[row] : nil }
 }
