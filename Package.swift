@@ -1,13 +1,17 @@
 // swift-tools-version:6.0
 // s2s — a command-line GRU encoder-decoder NMT toolkit on OpenBLAS.
+import Foundation
 import PackageDescription
 
 /// Every module: `haswell` (AVX2 + FMA) is the baseline of every machine this project runs on;
 /// without it the standard library's SIMD min/max/select helpers fall back to per-lane loops
 /// (../shared/PLATFORM-NOTES.md). Release builds are optimized and checked (`-O`): integer
 /// overflow, array bounds and preconditions still trap, so bad input cannot corrupt memory.
+/// `S2S_UNCHECKED=1` builds every module with `-Ounchecked` instead, only so that
+/// `scripts/bench-checked.sh` can measure what the checks cost, side by side.
+let optimization = ProcessInfo.processInfo.environment["S2S_UNCHECKED"] == "1" ? "-Ounchecked" : "-O"
 let checked: [SwiftSetting] = [
-    .unsafeFlags(["-O", "-wmo"], .when(configuration: .release)),
+    .unsafeFlags([optimization, "-wmo"], .when(configuration: .release)),
     .unsafeFlags(["-target-cpu", "haswell"]),
 ]
 

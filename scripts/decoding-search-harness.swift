@@ -2,7 +2,6 @@
 // Sources/S2SDecoding against a network that costs nothing (table lookups), so the figures
 // are the cost of search itself. Compiled together with the search sources by the script.
 import Foundation
-import S2SCore
 public enum SpecialTokens { public static let pad: Int32 = 0; public static let unk: Int32 = 1; public static let bos: Int32 = 2; public static let eos: Int32 = 3 }
 
 /// A network that costs nothing: rows of a precomputed table of log-probabilities, with </s>
@@ -31,6 +30,7 @@ final class FreeDecoder: StepDecoder {
         }
     }
     func select(parents: [Int32]) { rows = parents.count }
+    func start(sentences: [Int32]) { rows += sentences.count }
     func attention(row: Int) -> [Float] { [] }
 }
 

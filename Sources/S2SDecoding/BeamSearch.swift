@@ -125,7 +125,7 @@ private struct SearchState {
     /// sentence is done).
     mutating func extend(sentence: Int, rows: Range<Int>, of current: BeamRows, into next: inout BeamRows, step: Int,
                          logProbabilities: UnsafeMutableBufferPointer<Float>, vocabularySize: Int) {
-        let beamSize = options.beamSize, penalty = options.lengthPenalty, maxLength = maxLengths[sentence]
+        let beamSize = options.beamSize, maxLength = maxLengths[sentence]
         if step >= maxLength {
             // Length limit: every open hypothesis ends here with `</s>`.
             for row in rows {
