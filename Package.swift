@@ -35,6 +35,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // Libraries, one job each; data flows corpus → batch → model → checkpoint → translation
         // → metric (docs/architecture.md draws the graph; PackageGraphTests keeps it true).
@@ -56,16 +57,18 @@ let package = Package(
                 dependencies: ["S2SCore", "S2SIO", "S2STensor", "S2SSubword", "S2SModel", "S2SCheckpoint"],
                 swiftSettings: checked),
         .target(name: "S2SMetrics", dependencies: ["S2SCore"], swiftSettings: checked),
+        // The ranks of a multi-process job (Open MPI under `mpirun`, else one process).
+        .target(name: "S2SDistributed", dependencies: ["CMPI"], swiftSettings: checked),
         .target(name: "S2STraining",
                 dependencies: ["S2SCore", "S2SIO", "S2SContainer", "S2STensor", "S2SSubword", "S2SCorpus", "S2SModel",
-                               "S2SCheckpoint", "S2SDecoding", "S2SMetrics"],
+                               "S2SCheckpoint", "S2SDecoding", "S2SMetrics", "S2SDistributed"],
                 swiftSettings: checked),
 
         // The command line: parsing and wiring only.
         .executableTarget(name: "s2s", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             "S2SCore", "S2SIO", "S2STensor", "S2SSubword", "S2SCorpus", "S2SModel", "S2SCheckpoint", "S2SDecoding",
-            "S2SMetrics", "S2STraining",
+            "S2SMetrics", "S2SDistributed", "S2STraining",
         ], swiftSettings: checked),
 
         // Tests mirror Sources: one target per library, plus the command line's.

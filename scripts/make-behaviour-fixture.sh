@@ -5,7 +5,7 @@
 # normalization). A refactoring must leave these unchanged (BehaviourFixtureTests runs this
 # script and compares with Tests/S2SCLITests/Fixtures/behaviour).
 #
-# The kernels are pinned (OpenBLAS's Haswell kernels, s2s's AVX2 kernels, 2 threads) so that
+# The kernels are pinned (OpenBLAS's Haswell kernels, s2s's AVX2 kernels, 2 workers) so that
 # every x86-64 machine with AVX2 computes the same bits.
 #
 # usage: scripts/make-behaviour-fixture.sh S2S_BINARY CORPUS_DIR OUT_DIR
@@ -25,7 +25,7 @@ run() {  # run NAME TRAIN_OPTIONS...
   local name="$1"; shift
   "$bin" train "$work/train.en" "$work/train.fr" -v "$work/vocab.s2sv" -o "$work/$name.s2s" \
     --emb 24 --hidden 40 --attention 36 --batch-tokens 600 --max-updates 500 --seed 7 \
-    --warmup 50 --learning-rate 6e-3 --no-valid-bleu --disp-freq 1u --log "$work/$name.jsonl" --threads 2 --quiet "$@"
+    --warmup 50 --learning-rate 6e-3 --no-valid-bleu --disp-freq 1u --log "$work/$name.jsonl" --workers 2 --quiet "$@"
   # One line per update: the update number and its loss (the log's full-precision Double).
   sed -n 's/.*"kind":"train".*"loss":\([^,}]*\).*"updates":\([0-9]*\).*/\2\t\1/p' "$work/$name.jsonl" \
     > "$out/$name.losses.tsv"

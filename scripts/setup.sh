@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the native libraries s2s links against (Debian packages), only if missing.
+# Installs the native libraries s2s links against (Debian packages), only if missing: OpenBLAS and
+# LAPACKE, zlib, and Open MPI (multi-machine training; `mpirun`).
 set -euo pipefail
-packages=(libopenblas-dev liblapacke-dev zlib1g-dev pkg-config)
+packages=(libopenblas-dev liblapacke-dev zlib1g-dev pkg-config libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

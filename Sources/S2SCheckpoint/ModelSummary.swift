@@ -1,5 +1,6 @@
 import Foundation
 import S2SContainer
+import S2SIO
 import S2SModel
 
 /// What `s2s info` shows about a model file: as JSON (`Codable`, stable keys) or as text lines.
@@ -10,10 +11,12 @@ public struct ModelSummary: Codable, Equatable, Sendable {
         public var parameters: Int
     }
 
-    /// One stored tensor.
+    /// One stored tensor, with the CRC-32C of its bytes: two models hold bit-identical
+    /// tensors exactly when these agree (barring a collision).
     public struct Tensor: Codable, Equatable, Sendable {
         public var name: String
         public var shape: [Int]
+        public var crc32c: UInt32
     }
 
     public var file: String
@@ -56,7 +59,7 @@ public struct ModelSummary: Codable, Equatable, Sendable {
         corpusFingerprint = metadata.corpusFingerprint
         parameters = model.parameterCount
         groups = model.parameterCountsByGroup.map { Group(group: $0.group, parameters: $0.count) }
-        tensors = model.tensors.map { Tensor(name: $0.name, shape: $0.shape) }
+        tensors = model.tensors.map { Tensor(name: $0.name, shape: $0.shape, crc32c: $0.crc32c) }
         epoch = metadata.progress.epoch
         updates = metadata.progress.updates
         targetTokensSeen = metadata.progress.targetTokensSeen
@@ -115,6 +118,16 @@ public struct ModelSummary: Codable, Equatable, Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// One line per tensor: name, shape and checksum (`s2s info --tensors`).
+    public var tensorLines: String {
+        let width = tensors.map(\.name.count).max() ?? 0
+        return tensors.map { tensor in
+            tensor.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                + leftPadded(tensor.shape.map(String.init).joined(separator: "×"), 12) + "  crc32c "
+                + String(format: "%08x", tensor.crc32c)
+        }.joined(separator: "\n")
+    }
+
     private static func render(_ value: JSONValue) -> String {
         switch value {
         case .null: return "null"
@@ -130,16 +143,7 @@ public struct ModelSummary: Codable, Equatable, Sendable {
     }
 }
 
-/// 1234567 → "1,234,567".
-private func grouped(_ number: Int) -> String {
-    let digits = String(number.magnitude)
-    var result = ""
-    for (i, digit) in digits.enumerated() {
-        if i > 0, (digits.count - i) % 3 == 0 { result.append(",") }
-        result.append(digit)
-    }
-    return (number < 0 ? "-" : "") + result
-}
+private func grouped(_ number: Int) -> String { formatCount(number) }
 
 private func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
 

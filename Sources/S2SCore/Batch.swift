@@ -65,3 +65,44 @@ public enum SpecialTokens {
     public static let bos: Int32 = 2
     public static let eos: Int32 = 3
 }
+
+extension Batch {
+    /// The batch cut into `count` shares of consecutive rows with about equal numbers of
+    /// target tokens, sentences kept whole (data-parallel workers each take one). A share is
+    /// nil when there are fewer rows than shares; each share is padded to its own lengths.
+    public func shares(_ count: Int) -> [Batch?] {
+        precondition(count >= 1, "shares: count must be at least 1")
+        let rows = source.batchSize
+        if count == 1 { return [self] }
+        let total = target.tokenCount
+        var bounds: [Int] = [0], cumulative = 0, row = 0
+        for share in 0..<(count - 1) {
+            let goal = total * (share + 1) / count
+            // At least one row per share while rows remain, and enough left for the shares after.
+            let latest = max(row, rows - (count - 1 - share))
+            var end = min(row + 1, rows)
+            cumulative += end > row ? Int(target.lengths[row]) : 0
+            while end < latest {
+                let next = cumulative + Int(target.lengths[end])
+                // Stop where the running total is nearest the goal.
+                if abs(next - goal) >= abs(cumulative - goal) { break }
+                cumulative = next
+                end += 1
+            }
+            bounds.append(end)
+            row = end
+        }
+        bounds.append(rows)
+        return (0..<count).map { share in
+            let range = bounds[share]..<bounds[share + 1]
+            return range.isEmpty ? nil : self.rows(range)
+        }
+    }
+
+    /// The rows `range`, padded to their own longest source and target.
+    public func rows(_ range: Range<Int>) -> Batch {
+        Batch(source: TokenMatrix(padding: range.map { Array(source.sequence($0)) }),
+              target: TokenMatrix(padding: range.map { Array(target.sequence($0)) }),
+              pairIndices: Array(pairIndices[range]))
+    }
+}

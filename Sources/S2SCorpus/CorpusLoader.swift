@@ -336,10 +336,3 @@ final class ChunkReader: @unchecked Sendable {
         return pending
     }
 }
-
-/// Lets a value whose thread safety is ensured by construction (disjoint writes into a
-/// buffer, read-only input) cross into `concurrentPerform`.
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

@@ -130,3 +130,22 @@ public final class ParallelCorpus: @unchecked Sendable {
         (sourceTokens.count + targetTokens.count) * 4 + (sourceOffsets.count + targetOffsets.count) * 8
     }
 }
+
+extension ParallelCorpus {
+    /// A 64-bit fingerprint of every pair's token ids and of the vocabulary's fingerprint: equal
+    /// for two corpora (on two machines, say) exactly when they hold the same training data,
+    /// barring a hash collision.
+    public var contentFingerprint: UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ value: UInt64) { hash = (hash ^ value) &* 0x100_0000_01B3 }
+        for byte in vocabularyFingerprint.utf8 { mix(UInt64(byte)) }
+        for tokens in [sourceTokens, targetTokens] {
+            mix(UInt64(tokens.count))
+            for id in tokens { mix(UInt64(UInt32(bitPattern: id))) }
+        }
+        for offsets in [sourceOffsets, targetOffsets] {
+            for offset in offsets { mix(UInt64(bitPattern: offset)) }
+        }
+        return hash
+    }
+}

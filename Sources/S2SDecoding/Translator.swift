@@ -208,7 +208,7 @@ public final class Translator {
         BLAS.setThreads(1)
         defer { BLAS.setThreads(threads) }
         let outcomes = ResultSlots<[[Translation]]>(count: batches.count)
-        let shared = UncheckedSendable(value: (self, batches))
+        let shared = UncheckedSendable((self, batches))
         DispatchQueue.concurrentPerform(iterations: batches.count) { worker in
             let (translator, batches) = shared.value
             outcomes.set(worker, Result { try translator.search(batches[worker], with: translator.decoders[worker]) })
@@ -270,30 +270,3 @@ public final class Translator {
     }
 }
 
-/// A value handed to the workers of `concurrentPerform`, each of which touches only its own
-/// decoder and reads the rest.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-}
-
-/// One result slot per worker, each written by its worker only (raw storage, so concurrent
-/// writes to different slots are not overlapping accesses to one array).
-private final class ResultSlots<Value>: @unchecked Sendable {
-    private let slots: UnsafeMutablePointer<Result<Value, Error>>
-    private let count: Int
-
-    init(count: Int) {
-        self.count = count
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: .failure(CancellationError()), count: count)
-    }
-
-    deinit {
-        slots.deinitialize(count: count)
-        slots.deallocate()
-    }
-
-    func set(_ slot: Int, _ value: Result<Value, Error>) { slots[slot] = value }
-
-    var values: [Result<Value, Error>] { Array(UnsafeBufferPointer(start: slots, count: count)) }
-}

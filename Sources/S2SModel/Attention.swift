@@ -214,5 +214,5 @@ func attentionStepBackward(dState: UnsafeMutablePointer<Float>, dKeys: UnsafeMut
     BLAS.gemm(transA: true, m: hiddenSize, n: a, k: rows, a: state, lda: hiddenSize, b: dQuery, ldb: a,
               beta: 1, c: gradients.Wq, ldc: a)
     BLAS.gemm(transB: true, m: rows, n: hiddenSize, k: a, a: dQuery, lda: a, b: weights.Wq.values, ldb: a,
-              beta: 1, c: dState, ldc: hiddenSize)
+              packedB: weights.Wq.packedTransposed, beta: 1, c: dState, ldc: hiddenSize)
 }

@@ -218,7 +218,7 @@ private func conditionalGRUStepBackward(step i: Int, _ g: ConditionalGRUBackward
                     weights: weights.gru2, gradients: gradients.gru2, norm: step.norm2, batch: b, hiddenSize: h)
     // cᵢ feeds GRU₂'s input projection as well as the deep output (dgx2 is ∂(cᵢ·W) now).
     BLAS.gemm(transB: true, m: b, n: c, k: 3 * h, a: dgx2, lda: 3 * h, b: weights.gru2.W.values,
-              ldb: 3 * h, beta: 1, c: dContexts + rows * c, ldc: c)
+              ldb: 3 * h, packedB: weights.gru2.W.packedTransposed, beta: 1, c: dContexts + rows * c, ldc: c)
     attentionStepBackward(dState: g.dState1, dKeys: dKeys, dAnnotations: dAnnotations, dQuery: g.dQuery,
                           dAlpha: g.dAlpha, gradients: gradients.attention, dContext: dContexts + rows * c,
                           alpha: step.alpha, hiddenTanh: step.hiddenTanh!, state: step.state1, source: source,

@@ -214,12 +214,12 @@ func gruStepBackward(dhPrev: UnsafeMutablePointer<Float>, dgx: UnsafeMutablePoin
     if let stateMask {
         // ∂/∂h_prev through the recurrent product, then through the dropout mask.
         BLAS.gemm(transB: true, m: batch, n: hs, k: g, a: dgh, lda: g, b: weights.U.values, ldb: g,
-                  beta: 0, c: scratch, ldc: hs)
+                  packedB: weights.U.packedTransposed, beta: 0, c: scratch, ldc: hs)
         multiplyInPlace(scratch, by: stateMask, count: batch * hs)
         BLAS.axpy(count: batch * hs, alpha: 1, x: scratch, y: dhPrev)
     } else {
         BLAS.gemm(transB: true, m: batch, n: hs, k: g, a: dgh, lda: g, b: weights.U.values, ldb: g,
-                  beta: 1, c: dhPrev, ldc: hs)
+                  packedB: weights.U.packedTransposed, beta: 1, c: dhPrev, ldc: hs)
     }
 }
 

@@ -13,6 +13,29 @@ public struct BatchLoss: Equatable, Sendable {
     public var meanLoss: Float { targetTokens > 0 ? Float(totalLoss / Double(targetTokens)) : 0 }
 }
 
+/// Which dropout masks a training pass applies: those of update `update` of a run seeded
+/// `seed`. Each sentence's masks are drawn from streams of their own, keyed by (seed, update,
+/// the sentence's index in the corpus, the mask), so they do not depend on which sentences share
+/// its batch, worker or machine: a run is reproducible, resumable, and the same whatever the
+/// number of workers.
+public struct DropoutDraw: Sendable, Equatable {
+    public var seed: UInt64
+    public var update: Int
+
+    public init(seed: UInt64, update: Int) {
+        self.seed = seed
+        self.update = update
+    }
+
+    /// The generator of mask `mask` for the sentence at `pair` in the corpus.
+    func generator(pair: Int, mask: Int) -> SeededRNG {
+        var key = seed &* 0x9E37_79B9_7F4A_7C15
+        key = (key ^ UInt64(truncatingIfNeeded: update)) &* 0xBF58_476D_1CE4_E5B9
+        key = (key ^ UInt64(truncatingIfNeeded: pair)) &* 0x94D0_49BB_1331_11EB
+        return SeededRNG(seed: key ^ UInt64(mask))
+    }
+}
+
 /// The network of docs/model.md in training: the bi-GRU encoder, the conditional-GRU decoder
 /// with additive attention, the deep output and the loss, as a forward pass and a backward
 /// pass linked by one `TrainingActivations` record.
@@ -29,8 +52,10 @@ public final class Seq2SeqModel {
     public let parameters: ParameterStore
     /// Gradients, same layout as `parameters`; `backward` adds into them.
     public let gradients: ParameterStore
-    /// Draws the dropout masks; part of the training state a checkpoint stores.
-    public var dropoutRNG: SeededRNG
+
+    /// Packed copies of the recurrences' matrices for the per-step products
+    /// (`PackedWeights.Use.trainingSteps`), kept current by the trainer; nil: plain products.
+    public var stepWeights: PackedWeights?
 
     let network: Seq2SeqTensors<TensorDeclaration>
     let ids = TimeMajorBatch()
@@ -38,37 +63,36 @@ public final class Seq2SeqModel {
     /// What the last `forward` left for `backward`.
     private var pass: ForwardPass?
 
-    /// A freshly initialized model (`Seq2SeqParameters.initialized`); `seed` also seeds dropout.
+    /// A freshly initialized model (`Seq2SeqParameters.initialized`).
     public convenience init(config: ModelConfig, seed: UInt64) throws {
-        let parameters = try Seq2SeqParameters.initialized(for: config, seed: seed)
-        try self.init(config: config, parameters: parameters, dropoutSeed: seed &+ 1)
+        try self.init(config: config, parameters: try Seq2SeqParameters.initialized(for: config, seed: seed))
     }
 
-    /// A model over existing parameters (e.g. from a checkpoint); the store is used, not copied.
-    public init(config: ModelConfig, parameters: ParameterStore, dropoutSeed: UInt64 = 0) throws {
+    /// A model over existing parameters (a checkpoint's, or another worker's): the store is
+    /// shared, not copied; the gradients and activations are this model's own.
+    public init(config: ModelConfig, parameters: ParameterStore) throws {
         try config.validate()
         try Seq2SeqParameters.check(parameters, against: config)
         self.config = config
         self.parameters = parameters
         self.gradients = ParameterStore(sameLayoutAs: parameters)
-        self.dropoutRNG = SeededRNG(seed: dropoutSeed)
         self.network = Seq2SeqTensors(config: config)
     }
 
     /// Sets every gradient to zero (backward passes only ever add).
     public func zeroGradients() { gradients.zero() }
 
-    /// Forward and backward over `batch`: returns the loss and ADDS ∂(mean loss)/∂θ into
-    /// `gradients`. Dropout is applied when `training` is true.
-    public func forwardBackward(batch: Batch, training: Bool = true) throws -> BatchLoss {
-        let loss = try forward(batch: batch, training: training)
+    /// Forward and backward over `batch` with `dropout`'s masks (none when nil): returns the
+    /// loss and ADDS ∂(mean loss)/∂θ into `gradients`.
+    public func forwardBackward(batch: Batch, dropout: DropoutDraw?) throws -> BatchLoss {
+        let loss = try forward(batch: batch, dropout: dropout)
         backward(lossScale: 1 / Float(loss.targetTokens))
         return loss
     }
 
     /// The loss of `batch` without dropout and without touching the gradients.
     public func evaluate(batch: Batch) throws -> BatchLoss {
-        try forward(batch: batch, training: false)
+        try forward(batch: batch, dropout: nil)
     }
 
     /// Throws unless `batch` is well formed for this model's vocabularies.
@@ -95,9 +119,9 @@ public final class Seq2SeqModel {
 
     // MARK: - Forward
 
-    /// The forward pass over `batch` (dropout when `training`): returns the loss, and keeps the
-    /// activations for `backward`.
-    public func forward(batch: Batch, training: Bool) throws -> BatchLoss {
+    /// The forward pass over `batch` with `dropout`'s masks (none when nil): returns the loss,
+    /// and keeps the activations for `backward`.
+    public func forward(batch: Batch, dropout: DropoutDraw?) throws -> BatchLoss {
         try validate(batch: batch)
         let b = batch.source.batchSize, s = batch.source.maxLength, t = batch.target.maxLength, n = t * b
         let e = config.embeddingSize, h = config.hiddenSize, a = config.attentionSize
@@ -105,8 +129,8 @@ public final class Seq2SeqModel {
         let acts = arena.layout {
             TrainingActivations(&$0, config: config, batch: b, sourceLength: s, targetLength: t)
         }
-        let masks = drawDropoutMasks(acts, training: training, batch: b, sourceLength: s, targetLength: t)
-        let w = parameters.weights(network)
+        let masks = drawDropoutMasks(acts, draw: dropout, pairs: batch.pairIndices, sourceLength: s, targetLength: t)
+        let w = parameters.weights(network, packed: stepWeights)
         let padding = ids.padding, source = acts.attentionSource(padding, batch: b, sourceLength: s)
 
         // Source side: embeddings → encoder → attention keys and the decoder's initial state.
@@ -146,20 +170,34 @@ public final class Seq2SeqModel {
                          targetTokens: batch.target.tokenCount)
     }
 
-    /// The dropout masks of one pass (nil where dropout is off), drawn in a fixed order.
-    private func drawDropoutMasks(_ acts: TrainingActivations, training: Bool, batch b: Int, sourceLength s: Int,
-                                  targetLength t: Int) -> DropoutMasks {
-        let e = config.embeddingSize, h = config.hiddenSize
-        let embedding = training && config.embeddingDropout > 0, state = training && config.stateDropout > 0
-        let output = training && config.outputDropout > 0
-        if embedding {
-            fillDropoutMask(acts.sourceEmbeddingMask, count: s * b * e, rate: config.embeddingDropout, rng: &dropoutRNG)
-            fillDropoutMask(acts.targetEmbeddingMask, count: t * b * e, rate: config.embeddingDropout, rng: &dropoutRNG)
+    /// The dropout masks of one pass (nil where dropout is off or `draw` is nil): row r's from
+    /// the streams of sentence `pairs[r]`, position after position, so a sentence's masks do
+    /// not depend on the batch's padded lengths either.
+    private func drawDropoutMasks(_ acts: TrainingActivations, draw: DropoutDraw?, pairs: [Int],
+                                  sourceLength s: Int, targetLength t: Int) -> DropoutMasks {
+        let e = config.embeddingSize, h = config.hiddenSize, b = pairs.count
+        let embedding = draw != nil && config.embeddingDropout > 0, state = draw != nil && config.stateDropout > 0
+        let output = draw != nil && config.outputDropout > 0
+        if let draw {
+            for (row, pair) in pairs.enumerated() {
+                func fill(_ mask: UnsafeMutablePointer<Float>, _ index: Int, steps: Int, width: Int, rate: Float) {
+                    var rng = draw.generator(pair: pair, mask: index)
+                    for step in 0..<steps {
+                        fillDropoutMask(mask + (step * b + row) * width, count: width, rate: rate, rng: &rng)
+                    }
+                }
+                if embedding {
+                    fill(acts.sourceEmbeddingMask, 0, steps: s, width: e, rate: config.embeddingDropout)
+                    fill(acts.targetEmbeddingMask, 1, steps: t, width: e, rate: config.embeddingDropout)
+                }
+                if state {
+                    for (index, mask) in acts.stateMasks.enumerated() {
+                        fill(mask, 2 + index, steps: 1, width: h, rate: config.stateDropout)
+                    }
+                }
+                if output { fill(acts.outputMask, 6, steps: t, width: e, rate: config.outputDropout) }
+            }
         }
-        if state {
-            for mask in acts.stateMasks { fillDropoutMask(mask, count: b * h, rate: config.stateDropout, rng: &dropoutRNG) }
-        }
-        if output { fillDropoutMask(acts.outputMask, count: t * b * e, rate: config.outputDropout, rng: &dropoutRNG) }
         func use(_ mask: UnsafeMutablePointer<Float>, _ on: Bool) -> UnsafePointer<Float>? { on ? UnsafePointer(mask) : nil }
         return DropoutMasks(sourceEmbedding: use(acts.sourceEmbeddingMask, embedding),
                             targetEmbedding: use(acts.targetEmbeddingMask, embedding),
@@ -171,15 +209,17 @@ public final class Seq2SeqModel {
     // MARK: - Backward
 
     /// The backward pass of the last `forward`, in exact reverse order: ADDS
-    /// ∂(lossScale · Σ losses)/∂θ into `gradients` (lossScale = 1 / target tokens gives the
-    /// mean loss's gradient).
-    public func backward(lossScale: Float) {
+    /// ∂(lossScale · Σ losses)/∂θ into `target` (this model's `gradients` unless another store
+    /// of the parameters' layout is given). lossScale = 1 / target tokens gives the mean loss's
+    /// gradient; data-parallel workers use 1 / the whole update's target tokens.
+    public func backward(lossScale: Float, into target: ParameterStore? = nil) {
         guard let pass else { preconditionFailure("Seq2SeqModel.backward without a forward pass") }
         self.pass = nil
+        precondition(target.map { $0.entries == parameters.entries } ?? true, "backward: gradient layout differs")
         let acts = pass.activations, masks = pass.masks
         let b = pass.batch, s = pass.sourceLength, t = pass.targetLength, n = t * b
         let e = config.embeddingSize, h = config.hiddenSize, a = config.attentionSize
-        let w = parameters.weights(network), g = gradients.gradients(network)
+        let w = parameters.weights(network, packed: stepWeights), g = (target ?? gradients).gradients(network)
         let padding = ids.padding, source = acts.attentionSource(padding, batch: b, sourceLength: s)
         acts.zeroBackward()
 

@@ -52,11 +52,12 @@ public struct TensorDeclaration: Sendable, Equatable {
     static func gain(_ name: String, _ count: Int) -> TensorDeclaration { TensorDeclaration(name, [count], .ones) }
 }
 
-/// A parameter as the forward pass reads it: its values and, when decoding, the packed copy
-/// of a matrix for small products (nil in training and for tensors that are not multiplied).
+/// A parameter as the forward and backward passes read it: its values and, for a matrix in
+/// small products, packed copies of it (`PackedWeights`) and of its transpose; nil where none.
 struct Weight {
     let values: UnsafePointer<Float>
     let packed: PackedMatrix?
+    var packedTransposed: PackedMatrix? = nil
 }
 
 extension ParameterStore {
@@ -67,6 +68,7 @@ extension ParameterStore {
 
     /// The declared tensor as the forward pass reads it, with its packed copy if `packed` has one.
     func weight(_ declaration: TensorDeclaration, packed: PackedWeights? = nil) -> Weight {
-        Weight(values: UnsafePointer(pointer(declaration)), packed: packed?[declaration])
+        Weight(values: UnsafePointer(pointer(declaration)), packed: packed?[declaration],
+               packedTransposed: packed?.transposed(declaration))
     }
 }

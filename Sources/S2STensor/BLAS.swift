@@ -36,7 +36,7 @@ public enum BLAS {
     ///
     /// op(A): [m, k], op(B): [k, n], C: [m, n]. `transA` means A is stored as [k, m].
     /// `packedB`, a copy of op(B) packed for small products (decoding), is used instead of B
-    /// when A is at most `PackedMatrix.rowLimit` plain rows.
+    /// when A is at most `PackedMatrix.rowLimit(threads:)` plain rows.
     @inline(__always)
     public static func gemm(
         transA: Bool = false, transB: Bool = false,
@@ -49,7 +49,7 @@ public enum BLAS {
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if m == 0 || n == 0 { return }
-        if let packedB, m <= PackedMatrix.rowLimit, !transA, alpha == 1 {
+        if let packedB, m <= PackedMatrix.rowLimit(threads: threads), !transA, alpha == 1 {
             precondition(packedB.k == k && packedB.n == n, "gemm: packed matrix is [\(packedB.k), \(packedB.n)], product needs [\(k), \(n)]")
             packedB.multiply(m: m, a: a, lda: lda, beta: beta, c: c, ldc: ldc, threads: threads)
             return

@@ -15,7 +15,7 @@ import S2SPanelKernels
 ///
 /// Kernels (S2SPanelKernels): with AVX-512, blocks of 12, 6 or 1 rows × one panel; without,
 /// blocks of 6 or 1 rows × half a panel in AVX2 registers, which only beats OpenBLAS for a few rows
-/// (`rowLimit`). Every output element is the sum over k in increasing order with one fused
+/// (`rowLimit(threads:)`). Every output element is the sum over k in increasing order with one fused
 /// multiply-add per term, so a row's result is the same bits whichever kernel, block or
 /// thread computed it and whatever other rows shared the product.
 public final class PackedMatrix: @unchecked Sendable {
@@ -32,14 +32,19 @@ public final class PackedMatrix: @unchecked Sendable {
 
     /// `BLAS.gemm` uses the packed copy for products of at most this many rows and OpenBLAS
     /// for larger ones, where `s2s bench products` measured the packed kernels no longer
-    /// ahead: beyond 64 rows with AVX-512 (OpenBLAS shares two threads better there), beyond
-    /// 16 with AVX2 (BENCHMARKS.md, "decoding").
-    public static let rowLimit = Kernel.best == .avx512 ? 64 : 16
+    /// ahead (BENCHMARKS.md, "decoding"): with AVX-512, beyond 64 rows when OpenBLAS has two
+    /// threads to share a product (it shares them better) and beyond 128 on one thread (a
+    /// training worker's); with AVX2, beyond 16.
+    public static func rowLimit(threads: Int) -> Int {
+        Kernel.best == .avx512 ? (threads == 1 ? 128 : 64) : 16
+    }
     /// Columns per panel: two 16-lane vectors.
     static let panelWidth = 32
 
     /// op(B)'s shape: [k, n].
     public let k: Int, n: Int
+    /// How B is laid out: its leading dimension, and whether op(B) = Bᵀ.
+    let ldb: Int, transposed: Bool
     let panelCount: Int
     private let storage: UnsafeMutableBufferPointer<Float>
 
@@ -49,12 +54,20 @@ public final class PackedMatrix: @unchecked Sendable {
         precondition(k > 0 && n > 0, "PackedMatrix needs a non-empty matrix")
         self.k = k
         self.n = n
+        self.ldb = ldb
+        self.transposed = transposed
         panelCount = (n + Self.panelWidth - 1) / Self.panelWidth
         // Cache-line aligned, so no 64-byte load of a panel row straddles two lines.
         let count = panelCount * k * Self.panelWidth
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
         storage = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Float.self, capacity: count), count: count)
         storage.initialize(repeating: 0)
+        repack(from: b)
+    }
+
+    /// Packs B again into the same storage (after an update changed it): B has the shape and
+    /// layout the copy was made with.
+    public func repack(from b: UnsafePointer<Float>) {
         let width = Self.panelWidth
         // op(B)[row, j] is at b + row·rowStride + j·columnStride.
         let rowStride = transposed ? 1 : ldb, columnStride = transposed ? ldb : 1

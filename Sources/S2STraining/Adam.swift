@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import S2SCore
 import S2SModel
@@ -37,8 +38,9 @@ public final class Adam {
         step = 0
     }
 
-    /// One update of `parameters` from `gradients` (both with the moments' layout).
-    public func update(parameters: ParameterStore, gradients: ParameterStore) {
+    /// One update of `parameters` from `gradients` (both with the moments' layout), in `threads`
+    /// slices side by side (elementwise, so the same bits however many).
+    public func update(parameters: ParameterStore, gradients: ParameterStore, threads: Int = 1) {
         precondition(parameters.entries == firstMoment.entries && gradients.entries == firstMoment.entries,
                      "Adam: parameter, gradient and moment layouts differ")
         step += 1
@@ -51,30 +53,32 @@ public final class Adam {
         let oneMinusB1 = Lanes(repeating: 1 - beta1), oneMinusB2 = Lanes(repeating: 1 - beta2)
         let eps = Lanes(repeating: epsilon)
         let decay = Lanes(repeating: 1 - learningRate * weightDecay)
-        let theta = parameters.values.baseAddress!, g = gradients.values.baseAddress!
-        let m = firstMoment.values.baseAddress!, v = secondMoment.values.baseAddress!
-        let count = parameters.values.count
+        let pointers = UncheckedSendable((parameters.values.baseAddress!, UnsafePointer(gradients.values.baseAddress!),
+                                          firstMoment.values.baseAddress!, secondMoment.values.baseAddress!))
         // Every tensor is padded to 16 floats in the store, so whole-vector steps are safe up to
         // the rounded count; padding holds zeros and stays zero.
-        var i = 0
-        while i < count {
-            let width = min(16, count - i)
-            let gradient = load(g + i, width)
-            let mean = b1 * load(m + i, width) + oneMinusB1 * gradient
-            let square = b2 * load(v + i, width) + oneMinusB2 * gradient * gradient
-            let denominator = square.squareRoot() * inverseRootCorrection2 + eps
-            let updated = load(theta + i, width) * decay - stepSize * mean / denominator
-            store(mean, m + i, width)
-            store(square, v + i, width)
-            store(updated, theta + i, width)
-            i += 16
+        forEachSlice(count: parameters.values.count, parts: threads) { slice in
+            let (theta, g, m, v) = pointers.value
+            var i = slice.lowerBound
+            while i < slice.upperBound {
+                let width = min(16, slice.upperBound - i)
+                let gradient = Self.load(g + i, width)
+                let mean = b1 * Self.load(m + i, width) + oneMinusB1 * gradient
+                let square = b2 * Self.load(v + i, width) + oneMinusB2 * gradient * gradient
+                let denominator = square.squareRoot() * inverseRootCorrection2 + eps
+                let updated = Self.load(theta + i, width) * decay - stepSize * mean / denominator
+                Self.store(mean, m + i, width)
+                Self.store(square, v + i, width)
+                Self.store(updated, theta + i, width)
+                i += 16
+            }
         }
     }
 
     typealias Lanes = SIMD16<Float>
 
     @inline(__always)
-    private func load(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> Lanes {
+    private static func load(_ p: UnsafePointer<Float>, _ count: Int) -> Lanes {
         if count == 16 { return UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
         var lanes = Lanes(repeating: 0)
         for k in 0..<count { lanes[k] = p[k] }
@@ -82,7 +86,7 @@ public final class Adam {
     }
 
     @inline(__always)
-    private func store(_ lanes: Lanes, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    private static func store(_ lanes: Lanes, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
         if count == 16 { UnsafeMutableRawPointer(p).storeBytes(of: lanes, as: Lanes.self); return }
         for k in 0..<count { p[k] = lanes[k] }
     }
@@ -90,94 +94,59 @@ public final class Adam {
 
 /// Global gradient-norm clipping (Pascanu et al. 2013): one norm over every tensor.
 public enum GradientClipping {
-    /// ‖g‖₂ over the whole store (accumulated in Double).
-    public static func globalNorm(_ gradients: ParameterStore) -> Float {
-        var sum: Double = 0
-        let values = gradients.values
-        var i = 0
-        var lanes = SIMD16<Float>(repeating: 0)
-        // Sum blocks of 16 in Float, flush to Double every 1024 blocks to bound rounding.
-        var blocks = 0
-        while i + 16 <= values.count {
-            let x = UnsafeRawPointer(values.baseAddress! + i).loadUnaligned(as: SIMD16<Float>.self)
-            lanes += x * x
-            i += 16
-            blocks += 1
-            if blocks == 1024 { sum += Double(lanes.sum()); lanes = .init(repeating: 0); blocks = 0 }
+    /// Floats per partial sum of the norm: 1,024 vectors of 16, summed in Float, then in Double.
+    static let chunk = 1 << 14
+
+    /// ‖g‖₂ over the whole store: Float partial sums of fixed chunks, added in chunk order in
+    /// Double, so the same bits however many `threads` compute the chunks.
+    public static func globalNorm(_ gradients: ParameterStore, threads: Int = 1) -> Float {
+        let values = UnsafePointer(gradients.values.baseAddress!), count = gradients.values.count
+        let chunks = (count + chunk - 1) / chunk
+        let partials = UnsafeMutableBufferPointer<Double>.allocate(capacity: max(chunks, 1))
+        defer { partials.deallocate() }
+        let shared = UncheckedSendable((values, partials))
+        forEachSlice(count: chunks, parts: threads, alignment: 1, minimum: 4) { range in
+            let (values, partials) = shared.value
+            for c in range {
+                var lanes = SIMD16<Float>(repeating: 0), i = c * chunk
+                let end = min(count, i + chunk)
+                while i + 16 <= end {
+                    let x = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD16<Float>.self)
+                    lanes += x * x
+                    i += 16
+                }
+                var partial = Double(lanes.sum())
+                while i < end { partial += Double(values[i] * values[i]); i += 1 }
+                partials[c] = partial
+            }
         }
-        sum += Double(lanes.sum())
-        while i < values.count { sum += Double(values[i] * values[i]); i += 1 }
-        return Float(sum.squareRoot())
+        return Float(partials.prefix(chunks).reduce(0, +).squareRoot())
     }
 
     /// Scales `gradients` so their global norm is at most `maxNorm` (≤ 0: no clipping);
     /// returns the norm before clipping.
     @discardableResult
-    public static func clip(_ gradients: ParameterStore, maxNorm: Float) -> Float {
-        let norm = globalNorm(gradients)
+    public static func clip(_ gradients: ParameterStore, maxNorm: Float, threads: Int = 1) -> Float {
+        let norm = globalNorm(gradients, threads: threads)
         if maxNorm > 0, norm > maxNorm, norm.isFinite {
-            BLAS.scale(count: gradients.values.count, alpha: maxNorm / norm, x: gradients.values.baseAddress!)
+            let scale = maxNorm / norm, values = UncheckedSendable(gradients.values.baseAddress!)
+            forEachSlice(count: gradients.values.count, parts: threads) { slice in
+                BLAS.scale(count: slice.count, alpha: scale, x: values.value + slice.lowerBound)
+            }
         }
         return norm
     }
 }
 
-/// What one training step reports.
-public struct TrainStepResult: Equatable, Sendable {
-    /// Mean label-smoothed loss per target token of the batch (before the update).
-    public var loss: Float
-    /// Real target tokens in the batch.
-    public var targetTokens: Int
-    /// Global gradient norm before clipping.
-    public var gradientNorm: Float
-}
-
-/// Training failed in a way that must stop the run.
-public enum TrainingError: Error, CustomStringConvertible, Equatable {
-    /// The loss or the gradient norm became NaN or infinite at `step` (1-based update count).
-    case nonFinite(step: Int, loss: Float, gradientNorm: Float)
-
-    public var description: String {
-        switch self {
-        case let .nonFinite(step, loss, norm):
-            return "training diverged at step \(step): loss \(loss), gradient norm \(norm) (lower the learning rate or clip harder)"
-        }
-    }
-}
-
-/// One model and its optimizer: `trainStep` = zero grads, forward, backward, clip, update.
-public final class Seq2SeqTrainer {
-    /// The network being trained.
-    public let model: Seq2SeqModel
-    /// Its optimizer (moments and step count are the optimizer part of a checkpoint).
-    public let optimizer: Adam
-    /// Maximum global gradient norm (≤ 0: no clipping).
-    public var clipNorm: Float
-
-    public init(model: Seq2SeqModel, optimizer: Adam, clipNorm: Float = 1) {
-        self.model = model
-        self.optimizer = optimizer
-        self.clipNorm = clipNorm
-    }
-
-    /// Convenience: Adam with the given learning rate over `model`'s parameters.
-    public convenience init(model: Seq2SeqModel, learningRate: Float, clipNorm: Float = 1) {
-        self.init(model: model, optimizer: Adam(parameters: model.parameters, learningRate: learningRate),
-                  clipNorm: clipNorm)
-    }
-
-    /// One full update on `batch` (with dropout). Throws `ModelError` for a bad batch, and
-    /// `TrainingError.nonFinite` — leaving the parameters untouched — if loss or gradients are
-    /// not finite.
-    public func trainStep(batch: Batch) throws -> TrainStepResult {
-        model.zeroGradients()
-        let loss = try model.forwardBackward(batch: batch, training: true)
-        let norm = GradientClipping.clip(model.gradients, maxNorm: clipNorm)
-        let meanLoss = loss.meanLoss
-        guard meanLoss.isFinite, norm.isFinite else {
-            throw TrainingError.nonFinite(step: optimizer.step + 1, loss: meanLoss, gradientNorm: norm)
-        }
-        optimizer.update(parameters: model.parameters, gradients: model.gradients)
-        return TrainStepResult(loss: meanLoss, targetTokens: loss.targetTokens, gradientNorm: norm)
+/// Runs `body` on up to `parts` consecutive slices of 0..<count side by side, each at least
+/// `minimum` long (one slice when `count` is small); slice bounds are multiples of `alignment`.
+func forEachSlice(count: Int, parts: Int, alignment: Int = 16, minimum: Int = 1 << 16,
+                  _ body: @Sendable (Range<Int>) -> Void) {
+    let slices = max(1, min(parts, count / max(minimum, 1)))
+    if slices == 1 { body(0..<count); return }
+    DispatchQueue.concurrentPerform(iterations: slices) { slice in
+        let start = count * slice / slices / alignment * alignment
+        let end = slice == slices - 1 ? count : count * (slice + 1) / slices / alignment * alignment
+        body(start..<end)
     }
 }

@@ -28,7 +28,7 @@ public struct StoppingRule: Codable, Equatable, Sendable {
 }
 
 /// Why a training run ended.
-public enum StopReason: String, Codable, Sendable {
+public enum StopReason: String, Codable, Sendable, CaseIterable {
     case timeLimit = "time limit"
     case maxUpdates = "max updates"
     case maxEpochs = "max epochs"

@@ -5,9 +5,11 @@ import S2SCore
 import S2SCorpus
 import S2SDecoding
 import S2SIO
+import S2SDistributed
 import S2SMetrics
 import S2SModel
 import S2SSubword
+import S2STensor
 
 /// Every option of a training run; stored in the checkpoint so a model says how it was made.
 public struct TrainingOptions: Codable, Equatable, Sendable {
@@ -41,6 +43,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var seed: UInt64 = 1
     /// BPE-dropout probability applied to each training batch as it is drawn (0: off).
     public var bpeDropout: Float = 0
+    /// Batches whose gradients are summed into one update (Marian's `--optimizer-delay`).
+    public var accumulate = 1
 
     public init() {}
 }
@@ -114,15 +118,34 @@ extension ValidationSet {
     }
 }
 
+/// How a run spreads over processors: workers in this process, and the job's ranks.
+public struct Parallelism {
+    /// Workers in this process, each on one core with single-threaded BLAS.
+    public var workers: Int
+    /// The job's ranks (one process unless launched by `mpirun`).
+    public var communicator: Communicator
+
+    public init(workers: Int, communicator: Communicator = SingleProcess()) {
+        self.workers = max(1, workers)
+        self.communicator = communicator
+    }
+
+    /// One worker per core, in one process.
+    public static var allCores: Parallelism { Parallelism(workers: ProcessInfo.processInfo.activeProcessorCount) }
+}
+
 /// The training loop: batches → updates, with validation, checkpoints and stopping.
 ///
-/// Everything that decides the next update — parameters, Adam moments and step, the schedule,
-/// the dropout generator and the corpus position — is saved in each checkpoint, so a resumed
-/// run makes exactly the updates an uninterrupted one would have made.
+/// Everything that decides the next update — parameters, Adam moments and step, the schedule
+/// and the corpus position — is saved in each checkpoint, and dropout masks depend only on the
+/// seed, the update and the sentence, so a resumed run makes exactly the updates an
+/// uninterrupted one would have made, with any number of workers or ranks. Under `mpirun`
+/// every rank draws the same batches and takes its shares; rank 0 validates, reports and
+/// writes checkpoints, and every decision that ends or shapes the run is agreed on by all.
 public final class Trainer {
     public let options: TrainingOptions
     public let vocabulary: SubwordVocabulary
-    public let stepper: Seq2SeqTrainer
+    public let stepper: DataParallelTrainer
     public private(set) var iterator: BatchIterator
     public private(set) var schedule: LearningRateSchedule
     public private(set) var progress: TrainingProgress
@@ -133,51 +156,58 @@ public final class Trainer {
     private let bpeDropout: BPEDropout?
     private let modelPath: String
     private let s2sVersion: String
+    private var communicator: Communicator { stepper.communicator }
 
     /// A new run: fresh parameters from `config` and `options.seed`.
     public convenience init(config: ModelConfig, options: TrainingOptions, vocabulary: SubwordVocabulary,
-                            corpus: ParallelCorpus, validation: ValidationSet?, modelPath: String, s2sVersion: String) throws {
-        let model = try Seq2SeqModel(config: config, seed: options.seed)
-        let adam = Adam(parameters: model.parameters, learningRate: options.learningRate, beta2: options.beta2,
-                        weightDecay: options.weightDecay)
-        try self.init(stepper: Seq2SeqTrainer(model: model, optimizer: adam, clipNorm: options.clipNorm),
+                            corpus: ParallelCorpus, validation: ValidationSet?, modelPath: String, s2sVersion: String,
+                            parallelism: Parallelism = .allCores) throws {
+        let parameters = try Seq2SeqParameters.initialized(for: config, seed: options.seed)
+        try self.init(stepper: Self.stepper(config: config, parameters: parameters, options: options,
+                                            parallelism: parallelism),
                       options: options, vocabulary: vocabulary,
                       iterator: BatchIterator(corpus: corpus, options: options.batching),
                       schedule: LearningRateSchedule(baseRate: options.learningRate, warmupUpdates: options.warmupUpdates, decay: options.decay),
                       progress: TrainingProgress(), validation: validation, modelPath: modelPath, s2sVersion: s2sVersion)
     }
 
-    /// Continues `run` exactly where it stopped.
+    /// Continues `run` exactly where it stopped (with any number of workers and ranks).
     public convenience init(resuming run: SavedRun, options: TrainingOptions, corpus: ParallelCorpus,
-                            validation: ValidationSet?, s2sVersion: String) throws {
+                            validation: ValidationSet?, s2sVersion: String, parallelism: Parallelism = .allCores) throws {
         if corpus.vocabularyFingerprint != run.vocabulary.fingerprint {
             throw TrainerError.vocabularyMismatch(modelPath: run.path)
         }
         let state = run.state
-        let model = try Seq2SeqModel(config: run.checkpoint.config, parameters: run.checkpoint.parameters)
-        if let dropout = state.rngStates["dropout"] { model.dropoutRNG = dropout }
-        let adam = Adam(parameters: model.parameters, learningRate: options.learningRate, beta2: options.beta2,
-                        weightDecay: options.weightDecay)
-        adam.firstMoment.copy(from: state.firstMoment)
-        adam.secondMoment.copy(from: state.secondMoment)
-        adam.step = state.optimizerStep
+        let stepper = try Self.stepper(config: run.checkpoint.config, parameters: run.checkpoint.parameters,
+                                       options: options, parallelism: parallelism)
+        stepper.optimizer.firstMoment.copy(from: state.firstMoment)
+        stepper.optimizer.secondMoment.copy(from: state.secondMoment)
+        stepper.optimizer.step = state.optimizerStep
         let position = try state.corpusPosition.decode(as: BatchPosition.self)
         let schedule = try state.scheduler.decode(as: LearningRateSchedule.self)
         let extra = try? state.extra.decode(as: [String: Int].self)
-        try self.init(stepper: Seq2SeqTrainer(model: model, optimizer: adam, clipNorm: options.clipNorm),
-                      options: options, vocabulary: run.vocabulary,
+        try self.init(stepper: stepper, options: options, vocabulary: run.vocabulary,
                       iterator: BatchIterator(corpus: corpus, options: options.batching, resumingFrom: position),
                       schedule: schedule, progress: run.checkpoint.progress, validation: validation,
                       modelPath: run.path, s2sVersion: s2sVersion)
         stalledValidations = extra?["stalledValidations"] ?? 0
     }
 
-    init(stepper: Seq2SeqTrainer, options: TrainingOptions, vocabulary: SubwordVocabulary, iterator: BatchIterator,
+    private static func stepper(config: ModelConfig, parameters: ParameterStore, options: TrainingOptions,
+                                parallelism: Parallelism) throws -> DataParallelTrainer {
+        let adam = Adam(parameters: parameters, learningRate: options.learningRate, beta2: options.beta2,
+                        weightDecay: options.weightDecay)
+        return try DataParallelTrainer(config: config, parameters: parameters, optimizer: adam, clipNorm: options.clipNorm,
+                                       workers: parallelism.workers, dropoutSeed: options.seed,
+                                       communicator: parallelism.communicator)
+    }
+
+    init(stepper: DataParallelTrainer, options: TrainingOptions, vocabulary: SubwordVocabulary, iterator: BatchIterator,
          schedule: LearningRateSchedule, progress: TrainingProgress, validation: ValidationSet?,
          modelPath: String, s2sVersion: String) throws {
-        guard vocabulary.size == stepper.model.config.sourceVocabularySize,
-              vocabulary.size == stepper.model.config.targetVocabularySize else {
-            throw TrainerError.configMismatch("vocabulary has \(vocabulary.size) pieces, model expects \(stepper.model.config.sourceVocabularySize)")
+        guard vocabulary.size == stepper.config.sourceVocabularySize,
+              vocabulary.size == stepper.config.targetVocabularySize else {
+            throw TrainerError.configMismatch("vocabulary has \(vocabulary.size) pieces, model expects \(stepper.config.sourceVocabularySize)")
         }
         self.stepper = stepper
         self.options = options
@@ -193,82 +223,129 @@ public final class Trainer {
     }
 
     /// Trains until a stopping rule fires or `shouldStop` returns true (checked between
-    /// updates); saves a final checkpoint either way and returns why it stopped.
+    /// updates); saves a final checkpoint either way and returns why it stopped. Events are
+    /// reported on rank 0 only.
     public func run(shouldStop: () -> Bool, onEvent: (TrainingEvent) -> Void) throws -> StopReason {
+        try checkRanksAgree()
         let clock = ContinuousClock()
-        let runStart = clock.now
-        let elapsedBefore = progress.elapsedSeconds
+        let runStart = clock.now, elapsedBefore = progress.elapsedSeconds
         func elapsed() -> Double {
             let duration = clock.now - runStart
             return elapsedBefore + Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
         }
-        var windowLoss = 0.0, windowTokens = 0, windowStart = elapsed()
+        let leader = communicator.isLeader
+        func report(_ event: TrainingEvent) { if leader { onEvent(event) } }
+        var window = ReportWindow(start: elapsed())
         var lastSavedUpdates = progress.updates
         var reason: StopReason?
         while reason == nil {
-            if shouldStop() { reason = .interrupted; break }
-            // 1-based epoch of the batch about to be drawn.
-            let epoch = iterator.position.epoch + (iterator.position.batchIndex >= iterator.batchesInEpoch ? 2 : 1)
-            if let stop = options.stopping.reasonToStop(elapsedSeconds: elapsed(), epoch: epoch,
-                                                        updates: progress.updates, stalledValidations: stalledValidations) {
-                reason = stop
-                break
-            }
+            reason = try agreedStop(interrupted: shouldStop(), elapsed: elapsed())
+            if reason != nil { break }
             let update = progress.updates + 1
-            var batch = iterator.next()
-            if let bpeDropout { batch = bpeDropout.resegment(batch, update: update) }
             stepper.optimizer.learningRate = schedule.rate(atUpdate: update)
-            let result = try stepper.trainStep(batch: batch)
+            let result = try stepper.trainStep(batches: nextBatches(update: update), update: update)
             progress.updates = update
             progress.epoch = iterator.position.epoch + 1
             progress.targetTokensSeen += result.targetTokens
-            windowLoss += Double(result.loss) * Double(result.targetTokens)
-            windowTokens += result.targetTokens
             let now = elapsed()
-            let record = TrainingLogRecord(
-                kind: .train, elapsedSeconds: now, epoch: max(progress.epoch, 1), updates: update,
-                loss: windowLoss / Double(max(windowTokens, 1)),
-                targetTokensPerSecond: Double(windowTokens) / max(now - windowStart, 1e-9),
-                learningRate: Double(stepper.optimizer.learningRate))
-            onEvent(.progress(record))
-            if options.displayFrequency.isDue(updates: update, seconds: now, lastSeconds: windowStart) {
-                onEvent(.report(record))
-                windowLoss = 0; windowTokens = 0; windowStart = now
+            window.add(result)
+            let record = window.record(at: now, epoch: max(progress.epoch, 1), updates: update,
+                                       learningRate: stepper.optimizer.learningRate)
+            report(.progress(record))
+            if options.displayFrequency.isDue(updates: update, seconds: now, lastSeconds: window.start) {
+                report(.report(record))
+                window = ReportWindow(start: now)
             }
             if options.validFrequency > 0 && update % options.validFrequency == 0 {
                 progress.elapsedSeconds = elapsed()
-                try validateAndRecord(onEvent: onEvent)
+                try validateAndRecord(onEvent: report)
             }
             if options.saveFrequency > 0 && update % options.saveFrequency == 0 {
                 progress.elapsedSeconds = elapsed()
-                try save(onEvent: onEvent)
+                try save(onEvent: report)
                 lastSavedUpdates = update
             }
         }
         progress.elapsedSeconds = elapsed()
         if reason != .interrupted, validation != nil,
            progress.validations.last?.updates != progress.updates, progress.updates > 0 {
-            try validateAndRecord(onEvent: onEvent)
+            try validateAndRecord(onEvent: report)
         }
-        if progress.updates != lastSavedUpdates || !FileManager.default.fileExists(atPath: modelPath) {
-            try save(onEvent: onEvent)
-        }
+        let unsaved = progress.updates != lastSavedUpdates
+            || (communicator.isLeader && !FileManager.default.fileExists(atPath: modelPath))
+        if try agreed(unsaved) { try save(onEvent: report) }
         return reason ?? .interrupted
     }
 
+    /// The next update's batches (`options.accumulate` of them), re-segmented for BPE-dropout
+    /// by their number in the run.
+    private func nextBatches(update: Int) -> [Batch] {
+        let count = max(1, options.accumulate)
+        return (0..<count).map { k in
+            let batch = iterator.next()
+            return bpeDropout?.resegment(batch, update: (update - 1) * count + k + 1) ?? batch
+        }
+    }
+
+    /// Why to stop before the next update, the same on every rank: any rank's interruption or
+    /// time limit stops them all.
+    private func agreedStop(interrupted: Bool, elapsed: Double) throws -> StopReason? {
+        // 1-based epoch of the batch about to be drawn.
+        let epoch = iterator.position.epoch + (iterator.position.batchIndex >= iterator.batchesInEpoch ? 2 : 1)
+        let local = interrupted ? .interrupted
+            : options.stopping.reasonToStop(elapsedSeconds: elapsed, epoch: epoch, updates: progress.updates,
+                                            stalledValidations: stalledValidations)
+        guard communicator.size > 1 else { return local }
+        var code = [Double(local.map { StopReason.allCases.firstIndex(of: $0)! + 1 } ?? 0)]
+        try communicator.allReduceMax(&code)
+        return code[0] == 0 ? nil : StopReason.allCases[Int(code[0]) - 1]
+    }
+
+    /// Whether any rank says `flag` (every rank gets the same answer).
+    private func agreed(_ flag: Bool) throws -> Bool {
+        guard communicator.size > 1 else { return flag }
+        var value = [flag ? 1.0 : 0.0]
+        try communicator.allReduceMax(&value)
+        return value[0] > 0
+    }
+
+    /// Before the first update: every rank must hold the same vocabulary, corpus and options
+    /// (compared by fingerprint), or the job stops naming the first rank that differs.
+    private func checkRanksAgree() throws {
+        guard communicator.size > 1 else { return }
+        let fingerprints = try communicator.allGather([
+            stableHash(vocabulary.fingerprint), iterator.corpus.contentFingerprint,
+            stableHash(String(decoding: try JSONEncoderForFingerprint.encode(options), as: UTF8.self)
+                       + String(decoding: try JSONEncoderForFingerprint.encode(stepper.config), as: UTF8.self)),
+        ])
+        let names = ["vocabulary", "training corpus", "training options"]
+        for (rank, theirs) in fingerprints.enumerated() {
+            if let differing = theirs.indices.first(where: { theirs[$0] != fingerprints[0][$0] }) {
+                throw DistributedError.rankDiffers(rank: rank, what: names[differing])
+            }
+        }
+    }
+
     /// Cross-entropy (and BLEU) on the validation set, recorded in `progress`; the best model
-    /// by cross-entropy is kept as `model.best.s2s`.
+    /// by cross-entropy is kept as `model.best.s2s`. Rank 0 validates and tells the others the
+    /// result, so every rank's schedule and early stopping stay the same.
     private func validateAndRecord(onEvent: (TrainingEvent) -> Void) throws {
         guard let validation else { return }
-        let result = try validate(validation)
+        var result = [0.0, .nan]
+        if communicator.isLeader {
+            let measured = try validate(validation)
+            result = [measured.crossEntropy, measured.bleu ?? .nan]
+        }
+        try communicator.broadcastFromRankZero(&result)
+        let crossEntropy = result[0], bleu = result[1].isNaN ? nil : result[1]
         let record = ValidationRecord(updates: progress.updates, epoch: max(progress.epoch, 1),
-                                      crossEntropy: result.crossEntropy, perplexity: exp(result.crossEntropy),
-                                      bleu: result.bleu, time: progress.elapsedSeconds)
+                                      crossEntropy: crossEntropy, perplexity: exp(crossEntropy),
+                                      bleu: bleu, time: progress.elapsedSeconds)
         progress.validations.append(record)
-        schedule.recordValidation(score: result.crossEntropy)
-        let improved = progress.bestScore.map { result.crossEntropy < $0 } ?? true
+        schedule.recordValidation(score: crossEntropy)
+        let improved = progress.bestScore.map { crossEntropy < $0 } ?? true
         if improved {
-            progress.bestScore = result.crossEntropy
+            progress.bestScore = crossEntropy
             progress.bestUpdates = progress.updates
             progress.bestMetric = "cross-entropy"
             stalledValidations = 0
@@ -277,9 +354,9 @@ public final class Trainer {
         }
         onEvent(.validation(TrainingLogRecord(kind: .valid, elapsedSeconds: progress.elapsedSeconds,
                                               epoch: max(progress.epoch, 1), updates: progress.updates,
-                                              crossEntropy: result.crossEntropy, perplexity: exp(result.crossEntropy),
-                                              bleu: result.bleu), improved: improved))
-        if improved {
+                                              crossEntropy: crossEntropy, perplexity: exp(crossEntropy),
+                                              bleu: bleu), improved: improved))
+        if improved && communicator.isLeader {
             let bestPath = CheckpointFiles.bestPath(for: modelPath)
             try CheckpointIO.write(makeCheckpoint(), to: bestPath)
             onEvent(.saved(path: bestPath, best: true))
@@ -287,19 +364,16 @@ public final class Trainer {
     }
 
     /// Validation cross-entropy per target token (without label smoothing or dropout) and,
-    /// if enabled, greedy detokenized BLEU against the raw references.
+    /// if enabled, greedy detokenized BLEU against the raw references; on all this process's
+    /// workers.
     public func validate(_ validation: ValidationSet) throws -> (crossEntropy: Double, bleu: Double?) {
-        var total = 0.0, tokens = 0
-        for batch in validation.batches {
-            let loss = try stepper.model.evaluate(batch: batch)
-            total += loss.negativeLogLikelihood
-            tokens += loss.targetTokens
-        }
+        let (total, tokens) = try stepper.evaluate(validation.batches)
         let crossEntropy = total / Double(max(tokens, 1))
         guard options.validationBLEU else { return (crossEntropy, nil) }
         // Made afresh each time: a decoder packs copies of the parameters as they stand.
-        let inference = try Seq2SeqInference(config: stepper.model.config, parameters: stepper.model.parameters)
-        let translator = Translator(decoder: inference, options: TranslatorOptions(batchSize: 64),
+        let inference = try Seq2SeqInference(config: stepper.config, parameters: stepper.parameters)
+        let decoders = [inference] + (1..<stepper.workerCount).map { _ in inference.makeSibling() }
+        let translator = Translator(decoders: decoders, options: TranslatorOptions(),
                                     encode: { [vocabulary] in vocabulary.encode($0) },
                                     decode: { [vocabulary] in vocabulary.decode($0) })
         let hypotheses = try translator.translate(validation.sourceLines).map { $0.hypotheses.first?.text ?? "" }
@@ -309,25 +383,33 @@ public final class Trainer {
 
     /// The model as it stands, ready to write.
     public func makeCheckpoint() throws -> Checkpoint {
-        let metadata = CheckpointMetadata(config: stepper.model.config,
+        let metadata = CheckpointMetadata(config: stepper.config,
                                           vocabulary: EmbeddedVocabulary(text: vocabulary.serialized()),
                                           progress: progress, trainingOptions: try JSONValue(encoding: options),
                                           corpusFingerprint: iterator.corpus.vocabularyFingerprint, s2sVersion: s2sVersion)
-        return Checkpoint(metadata: metadata, parameters: stepper.model.parameters)
+        return Checkpoint(metadata: metadata, parameters: stepper.parameters)
     }
 
     /// Everything beyond the model that the next update depends on.
     public func makeTrainingState() throws -> TrainingState {
         TrainingState(metadata: TrainingStateMetadata(optimizerStep: stepper.optimizer.step,
                                                       scheduler: try JSONValue(encoding: schedule),
-                                                      rngStates: ["dropout": stepper.model.dropoutRNG],
+                                                      rngStates: [:],
                                                       corpusPosition: try JSONValue(encoding: iterator.position),
                                                       extra: try JSONValue(encoding: ["stalledValidations": stalledValidations])),
                       firstMoment: stepper.optimizer.firstMoment, secondMoment: stepper.optimizer.secondMoment)
     }
 
-    /// Writes the model and its training state atomically; keeps `options.keep` numbered copies.
+    /// Writes the model and its training state atomically (rank 0); keeps `options.keep`
+    /// numbered copies. Every rank first checks that all ranks hold the same parameters.
     public func save(onEvent: (TrainingEvent) -> Void) throws {
+        if communicator.size > 1 {
+            let checksums = try communicator.allGather([parameterChecksum(stepper.parameters)])
+            guard checksums.allSatisfy({ $0 == checksums[0] }) else {
+                throw DistributedError.ranksDiverged(update: progress.updates)
+            }
+        }
+        guard communicator.isLeader else { return }
         try CheckpointIO.save(makeCheckpoint(), state: makeTrainingState(), to: modelPath)
         if options.keep > 0 {
             let numbered = CheckpointFiles.numberedPath(for: modelPath, updates: progress.updates)
@@ -335,6 +417,13 @@ public final class Trainer {
             _ = try CheckpointFiles.rotate(modelPath, keep: options.keep)
         }
         onEvent(.saved(path: modelPath, best: false))
+    }
+}
+
+/// FNV-1a over the bits of every parameter: equal on two ranks exactly when their parameters are.
+func parameterChecksum(_ store: ParameterStore) -> UInt64 {
+    store.values.withMemoryRebound(to: UInt32.self) { words in
+        words.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
     }
 }
 
@@ -363,4 +452,38 @@ public enum TrainerError: Error, CustomStringConvertible, Equatable {
                 + "\(formatBytes(available)) is available: lower --batch-tokens, --max-length or the model size"
         }
     }
+}
+
+/// The loss and speed of the updates since the last report.
+private struct ReportWindow {
+    let start: Double
+    var loss = 0.0, tokens = 0
+
+    init(start: Double) { self.start = start }
+
+    mutating func add(_ result: TrainStepResult) {
+        loss += Double(result.loss) * Double(result.targetTokens)
+        tokens += result.targetTokens
+    }
+
+    func record(at now: Double, epoch: Int, updates: Int, learningRate: Float) -> TrainingLogRecord {
+        TrainingLogRecord(kind: .train, elapsedSeconds: now, epoch: epoch, updates: updates,
+                          loss: loss / Double(max(tokens, 1)),
+                          targetTokensPerSecond: Double(tokens) / max(now - start, 1e-9),
+                          learningRate: Double(learningRate))
+    }
+}
+
+/// Options as JSON with sorted keys, so equal options give equal bytes on every rank.
+private enum JSONEncoderForFingerprint {
+    static func encode<Value: Encodable>(_ value: Value) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(value)
+    }
+}
+
+/// FNV-1a over the UTF-8 bytes of `text`: the same on every machine, unlike `hashValue`.
+func stableHash(_ text: String) -> UInt64 {
+    text.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
 }

@@ -39,22 +39,27 @@ struct BenchTrain: ParsableCommand {
     @Option(name: .customLong("src-len"), help: "Source length in tokens (incl. </s>).") var sourceLength = 16
     @Option(name: .customLong("tgt-len"), help: "Target length in tokens (incl. </s>).") var targetLength = 18
     @OptionGroup var size: BenchModelSize
-    @Option(help: "BLAS threads.") var threads = 2
+    @Option(help: "Workers, one core each, as `s2s train --workers` (default: one per core).") var workers: Int?
+    @Option(help: "BLAS threads of a lone worker (default: all cores).") var threads: Int?
     @Option(help: "Timed steps.") var steps = 20
     @Option(help: "Untimed steps first.") var warmup = 3
-    @Option(help: "Dropout on embeddings, states and output (0 = off, as the PyTorch peer).") var dropout: Float = 0
+    @Option(help: "Dropout on embeddings, states and output (0 = off).") var dropout = ModelConfig.defaults.embeddingDropout
+    @Flag(name: .customLong("layer-normalization"), inversion: .prefixedNo, help: "Layer-normalize the GRUs, as `s2s train` does by default.")
+    var layerNormalization = ModelConfig.defaults.layerNormalization
     @Option(help: "Random seed.") var seed: UInt64 = 1234
     @Flag(help: "No progress on stderr.") var quiet = false
 
     func validate() throws {
-        guard batch > 0, sourceLength > 0, targetLength > 0, threads > 0, steps > 0, warmup >= 0, size.vocab > 4 else {
+        guard batch > 0, sourceLength > 0, targetLength > 0, (threads ?? 1) > 0, (workers ?? 1) > 0, steps > 0, warmup >= 0,
+              size.vocab > 4 else {
             throw ValidationError("every size must be positive (vocab > 4, warmup ≥ 0)")
         }
     }
 
     func run() throws {
         runReportingErrors {
-            BLAS.setThreads(threads)
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            BLAS.setThreads(threads ?? cores)
             if BLAS.coreName.lowercased() == "prescott" {
                 printToStandardError("bench train: warning: OpenBLAS uses its generic Prescott kernels (CPU not recognised); set OPENBLAS_CORETYPE=SkylakeX or Haswell")
             }
@@ -65,8 +70,11 @@ struct BenchTrain: ParsableCommand {
             config.embeddingDropout = dropout
             config.stateDropout = dropout
             config.outputDropout = dropout
-            let model = try Seq2SeqModel(config: config, seed: seed)
-            let trainer = Seq2SeqTrainer(model: model, learningRate: 1e-3, clipNorm: 5)
+            config.layerNormalization = layerNormalization
+            let parameters = try Seq2SeqParameters.initialized(for: config, seed: seed)
+            let trainer = try DataParallelTrainer(config: config, parameters: parameters,
+                                                  optimizer: Adam(parameters: parameters, learningRate: 1e-3), clipNorm: 5,
+                                                  workers: workers ?? cores, dropoutSeed: seed)
             var rng = SeededRNG(seed: seed &+ 7)
             func randomMatrix(length: Int) -> TokenMatrix {
                 let sentences = (0..<batch).map { _ in
@@ -78,11 +86,11 @@ struct BenchTrain: ParsableCommand {
                 Batch(source: randomMatrix(length: sourceLength), target: randomMatrix(length: targetLength),
                       pairIndices: Array(0..<batch))
             }
-            for i in 0..<warmup { _ = try trainer.trainStep(batch: batches[i % batches.count]) }
+            for i in 0..<warmup { _ = try trainer.trainStep(batches: [batches[i % batches.count]], update: i + 1) }
             var tokens = 0
             let start = DispatchTime.now().uptimeNanoseconds
             for i in 0..<steps {
-                let result = try trainer.trainStep(batch: batches[i % batches.count])
+                let result = try trainer.trainStep(batches: [batches[i % batches.count]], update: warmup + i + 1)
                 tokens += result.targetTokens
                 if !quiet, (i + 1) % 10 == 0 {
                     printToStandardError("bench train: step \(i + 1)/\(steps), loss \(result.loss)")
@@ -93,9 +101,9 @@ struct BenchTrain: ParsableCommand {
                                                    targetLength: targetLength)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
-            print("shape batch=\(batch) src_len=\(sourceLength) tgt_len=\(targetLength) vocab=\(size.vocab) emb=\(size.emb) hidden=\(size.hidden) attention=\(size.attention) threads=\(threads) dropout=\(dropout)")
+            print("shape batch=\(batch) src_len=\(sourceLength) tgt_len=\(targetLength) vocab=\(size.vocab) emb=\(size.emb) hidden=\(size.hidden) attention=\(size.attention) workers=\(trainer.workerCount) threads=\(threads ?? cores) dropout=\(dropout) layer_normalization=\(layerNormalization)")
             print("openblas_core=\(BLAS.coreName)")
-            print("parameters=\(model.parameters.parameterCount)")
+            print("parameters=\(parameters.parameterCount)")
             print(String(format: "step_ms=%.2f", seconds / Double(steps) * 1000))
             print(String(format: "model_gflop_per_step=%.3f", flops / 1e9))
             print(String(format: "achieved_gflops=%.1f", flops * Double(steps) / seconds / 1e9))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import S2SDistributed
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,9 +28,23 @@ func reportAndExit(_ error: Error) -> Never {
         S2S.exit(withError: error)
     }
     let message = String(describing: error).replacingOccurrences(of: "\n", with: " ")
+    if let job = distributedJob, job.size > 1 {
+        // Every rank finds a disagreement between ranks at the same point: rank 0 reports it and
+        // all end normally. Any other failure is this rank's alone: the others would wait for
+        // it in their next collective, so the whole job is aborted.
+        if case DistributedError.rankDiffers = error {
+            if job.isLeader { printToStandardError("s2s: error: \(message)") }
+            exit(ExitStatus.failure)
+        }
+        printToStandardError("s2s: error: rank \(job.rank): \(message)")
+        job.abortJob(exitCode: ExitStatus.failure)
+    }
     printToStandardError("s2s: error: \(message)")
     exit(ExitStatus.failure)
 }
+
+/// The ranks of the running training job (set by `s2s train`), for `reportAndExit`.
+nonisolated(unsafe) var distributedJob: Communicator?
 
 /// Runs `body`, turning any thrown error into a one-line message and a non-zero exit.
 func runReportingErrors(_ body: () throws -> Void) {

@@ -11,13 +11,17 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "The model file (.s2s).")
     var model: String
 
-    @Flag(help: "Print JSON (keys include parameters, epoch, updates, config, validations).")
+    @Flag(help: "Print JSON (keys include parameters, epoch, updates, config, validations, tensors).")
     var json = false
+
+    @Flag(help: "Also list every tensor with its shape and CRC-32C (equal checksums: bit-identical tensors).")
+    var tensors = false
 
     func run() throws {
         runReportingErrors {
             let summary = ModelSummary(try ModelFile(path: model))
             print(json ? try summary.json() : summary.text)
+            if tensors && !json { print("tensors\n" + summary.tensorLines) }
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import S2SCorpus
+import S2SDistributed
 import S2SIO
 import S2SModel
 import S2SSubword
@@ -103,7 +104,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Also keep the last N numbered checkpoints (model.s2s.iterN).")
     var keep = TrainingOptions().keep
 
-    @Option(help: "BLAS threads (default: all cores).")
+    @Option(help: "Workers: each batch is shared out among this many, one core each (default: one per core, divided among the ranks on this machine under mpirun).")
+    var workers: Int?
+
+    @Option(name: [.customLong("accumulate"), .customLong("optimizer-delay")],
+            help: "Sum the gradients of this many batches into each update (Marian's --optimizer-delay).")
+    var accumulate = TrainingOptions().accumulate
+
+    @Option(help: "BLAS threads of a lone worker (default: its share of the cores); several workers use one each.")
     var threads: Int?
 
     @Option(help: "Append one JSON object per report and validation to this file (see `s2s plot`).")
@@ -129,6 +137,8 @@ struct TrainCommand: ParsableCommand {
         if Frequency(parsing: displayFrequency) == nil { throw ValidationError("--disp-freq '\(displayFrequency)' is neither a number of updates (500u) nor a duration (10s, 5m)") }
         if validFrequency < 1 || saveFrequency < 1 { throw ValidationError("--valid-frequency and --save-frequency must be positive") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be positive") }
+        if accumulate < 1 { throw ValidationError("--accumulate must be positive") }
         if data.preparedPath != nil && data.text.vocabularyPath == nil && !resume && !dryRun {
             throw ValidationError("--data needs the vocabulary it was prepared with: -v FILE")
         }
@@ -139,7 +149,12 @@ struct TrainCommand: ParsableCommand {
 
     func run() {
         runReportingErrors {
-            BLAS.setThreads(threads ?? ProcessInfo.processInfo.activeProcessorCount)
+            let communicator = try makeCommunicator()
+            distributedJob = communicator
+            let cores = coresOfThisRank()
+            BLAS.setThreads(threads ?? cores)
+            let parallelism = Parallelism(workers: workers ?? cores, communicator: communicator)
+            let quiet = quiet || !communicator.isLeader
             // Pre-flight: everything cheap to check, before any long work.
             if let output { try AtomicFile.checkWritable(output) }
             if let log { try AtomicFile.checkWritable(log) }
@@ -162,7 +177,8 @@ struct TrainCommand: ParsableCommand {
                 try printDryRun(corpus: corpus, loadTime: clock.now - loadStart)
                 return
             }
-            try train(corpus: corpus, vocabulary: vocabulary, savedRun: savedRun, progressLine: progressLine)
+            try train(corpus: corpus, vocabulary: vocabulary, savedRun: savedRun, parallelism: parallelism,
+                      progressLine: progressLine, quiet: quiet)
         }
     }
 
@@ -204,11 +220,12 @@ struct TrainCommand: ParsableCommand {
         options.batching = data.batching.options
         options.seed = data.batching.seed
         options.bpeDropout = bpeDropout
+        options.accumulate = accumulate
         return options
     }
 
     private func train(corpus: ParallelCorpus, vocabulary: SubwordVocabulary, savedRun: SavedRun?,
-                       progressLine: ProgressLine) throws {
+                       parallelism: Parallelism, progressLine: ProgressLine, quiet: Bool) throws {
         guard let output else { return }
         let options = trainingOptions
         var corpus = corpus
@@ -227,13 +244,14 @@ struct TrainCommand: ParsableCommand {
         let trainer: Trainer
         if let savedRun {
             trainer = try Trainer(resuming: savedRun, options: options, corpus: corpus, validation: validation,
-                                  s2sVersion: S2SVersion.string)
+                                  s2sVersion: S2SVersion.string, parallelism: parallelism)
             progressLine.note("s2s: resuming \(output) at update \(trainer.progress.updates), epoch \(trainer.progress.epoch)")
         } else {
             trainer = try Trainer(config: config, options: options, vocabulary: vocabulary, corpus: corpus,
-                                  validation: validation, modelPath: output, s2sVersion: S2SVersion.string)
+                                  validation: validation, modelPath: output, s2sVersion: S2SVersion.string,
+                                  parallelism: parallelism)
         }
-        var logWriter = try log.map { try AppendingLog(path: $0) }
+        var logWriter = try parallelism.communicator.isLeader ? log.map { try AppendingLog(path: $0) } : nil
         installStopSignalHandlers()
         let display = TrainingDisplay(progressLine: progressLine, timeLimit: options.stopping.timeLimitSeconds)
         let reason = try trainer.run(shouldStop: { stopRequested.load(ordering: .relaxed) }) { event in
@@ -245,17 +263,27 @@ struct TrainCommand: ParsableCommand {
         }
         progressLine.finish()
         try logWriter?.close()
-        let summary = "s2s: stopped (\(reason.rawValue)) after \(trainer.progress.updates) updates, epoch \(trainer.progress.epoch); model in \(output)"
-        if reason == .interrupted {
+        var summary = "s2s: stopped (\(reason.rawValue)) after \(trainer.progress.updates) updates, epoch \(trainer.progress.epoch); model in \(output)"
+        let ranks = parallelism.communicator.size
+        if ranks > 1 { summary += " (\(ranks) ranks × \(parallelism.workers) workers, parameters identical on every rank)" }
+        if reason == .interrupted && parallelism.communicator.isLeader {
             printToStandardError(summary)
             printToStandardError("s2s: to continue, run the same command with --resume")
-            throw ExitCode(ExitStatus.interrupted)
         }
+        if reason == .interrupted { throw ExitCode(ExitStatus.interrupted) }
         if !quiet { printToStandardError(summary) }
     }
 }
 
 extension TrainCommand {
+    /// The cores this process may use: all of them, or its share when `mpirun` starts several
+    /// ranks on this machine.
+    fileprivate func coresOfThisRank() -> Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let local = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? 1
+        return max(1, cores / max(1, local))
+    }
+
     /// The model the options describe.
     fileprivate func modelConfig(_ vocabulary: SubwordVocabulary) -> ModelConfig {
         var config = ModelConfig(sourceVocabularySize: vocabulary.size, targetVocabularySize: vocabulary.size)

@@ -24,9 +24,19 @@ func startS2S(_ arguments: [String]) throws -> Process {
 
 /// Runs `s2s arguments` with `input` on stdin; returns its status and output.
 func runS2S(_ arguments: [String], input: String = "") throws -> (status: Int32, stdout: String, stderr: String) {
+    try runProgram(try s2sBinary(), arguments, input: input)
+}
+
+/// Runs `executable arguments` (with `environment` added to this process's) and `input` on
+/// stdin; returns its status and output.
+func runProgram(_ executable: URL, _ arguments: [String], input: String = "",
+         environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
-    process.executableURL = try s2sBinary()
+    process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
     process.standardInput = stdin
     process.standardOutput = stdout

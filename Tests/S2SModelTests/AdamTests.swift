@@ -14,17 +14,17 @@ final class AdamTests: XCTestCase {
         config.labelSmoothing = 0
         let model = try Seq2SeqModel(config: config, seed: 3)
         let batch = GradientCheck.batch(sourceLengths: [5, 3, 6, 4], targetLengths: [4, 6, 3, 5], config: config, seed: 9)
-        let trainer = Seq2SeqTrainer(model: model, learningRate: 0.02, clipNorm: 5)
-        let first = try trainer.trainStep(batch: batch)
+        let trainer = try GradientCheck.trainer(model, learningRate: 0.02, clipNorm: 5)
+        let first = try trainer.trainStep(batches: [batch], update: 1)
         var last = first
-        for _ in 0..<250 { last = try trainer.trainStep(batch: batch) }
+        for update in 2...251 { last = try trainer.trainStep(batches: [batch], update: update) }
         XCTAssertEqual(trainer.optimizer.step, 251)
         XCTAssertEqual(first.targetTokens, batch.target.tokenCount)
         XCTAssertGreaterThan(first.loss, 1.5)
         XCTAssertLessThan(try model.evaluate(batch: batch).meanLoss, 0.05, "first loss \(first.loss), last \(last.loss)")
     }
 
-    /// Same seed, same batches: bit-identical parameters and dropout state after training with
+    /// Same seed, same batches: bit-identical parameters and moments after training with
     /// dropout on (what resuming from a checkpoint relies on).
     func testTrainingWithDropoutIsDeterministic() throws {
         let config = GradientCheck.tinyConfig(dropout: 0.2)
@@ -32,8 +32,8 @@ final class AdamTests: XCTestCase {
         var results: [[Float]] = []
         for _ in 0..<2 {
             let model = try Seq2SeqModel(config: config, seed: 8)
-            let trainer = Seq2SeqTrainer(model: model, learningRate: 0.01)
-            for _ in 0..<3 { _ = try trainer.trainStep(batch: batch) }
+            let trainer = try GradientCheck.trainer(model, learningRate: 0.01)
+            for update in 1...3 { _ = try trainer.trainStep(batches: [batch], update: update) }
             results.append(Array(model.parameters.values) + Array(trainer.optimizer.secondMoment.values))
         }
         XCTAssertEqual(results[0], results[1])
@@ -85,10 +85,10 @@ final class AdamTests: XCTestCase {
         let config = GradientCheck.tinyConfig()
         let model = try Seq2SeqModel(config: config, seed: 3)
         let batch = GradientCheck.batch(sourceLengths: [3], targetLengths: [3], config: config, seed: 1)
-        let trainer = Seq2SeqTrainer(model: model, learningRate: 0.01)
-        _ = try trainer.trainStep(batch: batch)
+        let trainer = try GradientCheck.trainer(model, learningRate: 0.01)
+        _ = try trainer.trainStep(batches: [batch], update: 1)
         model.parameters.tensor("output.bo")[5] = .nan
-        XCTAssertThrowsError(try trainer.trainStep(batch: batch)) { error in
+        XCTAssertThrowsError(try trainer.trainStep(batches: [batch], update: 2)) { error in
             guard case let TrainingError.nonFinite(step, _, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(step, 2)
         }

@@ -1,5 +1,6 @@
 import S2SCore
 import S2STensor
+import S2STraining
 import XCTest
 @testable import S2SModel
 
@@ -33,6 +34,14 @@ enum GradientCheck {
         let targets = targetLengths.map { sentence(length: $0, vocabularySize: config.targetVocabularySize, rng: &rng) }
         return Batch(source: TokenMatrix(padding: sources), target: TokenMatrix(padding: targets),
                      pairIndices: Array(0..<sources.count))
+    }
+
+    /// A one-worker trainer of `model`'s parameters (dropout keyed by seed 1).
+    static func trainer(_ model: Seq2SeqModel, learningRate: Float, clipNorm: Float = 1,
+                        workers: Int = 1) throws -> DataParallelTrainer {
+        try DataParallelTrainer(config: model.config, parameters: model.parameters,
+                                optimizer: Adam(parameters: model.parameters, learningRate: learningRate),
+                                clipNorm: clipNorm, workers: workers, dropoutSeed: 1)
     }
 
     /// One disagreement between an analytic and a numerical derivative.

@@ -51,7 +51,7 @@ final class ReferenceTests: XCTestCase {
                                     ids: reference.target.ids, lengths: reference.target.lengths),
                 pairIndices: Array(0..<reference.source.batchSize))
             model.zeroGradients()
-            let loss = try model.forwardBackward(batch: batch, training: false)
+            let loss = try model.forwardBackward(batch: batch, dropout: nil)
             let lossError = abs(Double(loss.meanLoss) - reference.loss) / abs(reference.loss)
             XCTAssertLessThan(lossError, 1e-4, "\(reference.name): loss \(loss.meanLoss) vs \(reference.loss)")
             for entry in parameters.entries {

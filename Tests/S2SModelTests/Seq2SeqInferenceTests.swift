@@ -77,7 +77,7 @@ final class Seq2SeqInferenceTests: XCTestCase {
             let parameters = try Seq2SeqParameters.initialized(for: config, seed: 17)
             let v = config.targetVocabularySize
             var rng = SeededRNG(seed: 3)
-            let count = 2 * PackedMatrix.rowLimit + 3
+            let count = 2 * PackedMatrix.rowLimit(threads: BLAS.threads) + 3
             let sources = (0..<count).map { row in
                 (0..<(2 + row % 5)).map { _ in Int32(4 + Int(rng.uniform() * Float(config.sourceVocabularySize - 4))) }
             }
