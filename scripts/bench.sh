@@ -12,7 +12,7 @@ mkdir -p "$work"
 PYTHON="${PYTHON:-$("$here/peers-venv.sh")}"
 export PYTHON
 export PATH="$(dirname "$PYTHON"):$PATH"   # so `sacrebleu` on the command line is the venv's
-sections="${BENCH_ONLY:-subword metrics corpus model decoding}"
+sections="${BENCH_ONLY:-subword metrics corpus model parallel decoding}"
 for section in $sections; do
   script="$here/bench-$section.sh"
   [ -x "$script" ] || { echo "bench: no $script" >&2; exit 1; }

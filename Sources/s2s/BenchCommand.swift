@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import S2SCore
+import S2SDistributed
 import S2SModel
 import S2STensor
 import S2STraining
@@ -12,7 +13,7 @@ import Glibc
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput on synthetic batches (prints key=value lines; the last is the headline).",
-        subcommands: [BenchTrain.self, BenchProducts.self])
+        subcommands: [BenchTrain.self, BenchProducts.self, BenchAllReduce.self])
 }
 
 /// The network size both benchmarks build (the standard size by default).
@@ -205,6 +206,43 @@ struct BenchProducts: ParsableCommand {
             let blasMedian = openBLAS.sorted()[repetitions / 2], packedMedian = ours.sorted()[repetitions / 2]
             print(String(format: "rows=%d openblas_ms=%.3f packed_ms=%.3f speedup=%.2f", m, blasMedian, packedMedian,
                          blasMedian / packedMedian))
+        }
+    }
+}
+
+/// `s2s bench allreduce`, under `mpirun`: the time to sum a training update's gradient block
+/// over the ranks (what every update of a multi-machine run adds), on this job's links; rank 0
+/// prints the median over repetitions and the bus bandwidth it implies.
+struct BenchAllReduce: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allreduce", abstract: "Time the all-reduce of a gradient block across mpirun's ranks.")
+
+    @OptionGroup var size: BenchModelSize
+    @Option(help: "Timed repetitions (the median is reported).") var repetitions = 10
+
+    func run() {
+        runReportingErrors {
+            let communicator = try makeCommunicator()
+            distributedJob = communicator
+            var config = ModelConfig(sourceVocabularySize: size.vocab, targetVocabularySize: size.vocab)
+            config.embeddingSize = size.emb
+            config.hiddenSize = size.hidden
+            config.attentionSize = size.attention
+            let block = ParameterStore(layout: Seq2SeqParameters.layout(for: config))
+            try communicator.allReduceSum(block.values)  // connections are set up on first use
+            var seconds: [Double] = []
+            for _ in 0..<max(1, repetitions) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try communicator.allReduceSum(block.values)
+                seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            }
+            guard communicator.isLeader else { return }
+            let median = seconds.sorted()[seconds.count / 2], bytes = Double(block.values.count * 4)
+            let ranks = Double(communicator.size)
+            print("ranks=\(communicator.size) floats=\(block.values.count) bytes=\(Int(bytes))")
+            print(String(format: "allreduce_ms=%.2f", median * 1000))
+            // A ring all-reduce moves 2(R − 1)/R of the block over each link.
+            print(String(format: "bus_gb_per_s=%.2f", ranks > 1 ? 2 * (ranks - 1) / ranks * bytes / median / 1e9 : 0))
         }
     }
 }
