@@ -46,7 +46,10 @@ let package = Package(
         // The packed-product kernels; the one module compiled for AVX-512, whose AVX-512
         // functions run only on CPUs that have it (S2STensor inlines the generic ones for AVX2).
         .target(name: "S2SPanelKernels", swiftSettings: kernels + [.unsafeFlags(["-target-cpu", "skylake-avx512"])]),
-        .target(name: "S2STensor", dependencies: ["CBLAS", "S2SPanelKernels"], swiftSettings: checked),
+        // The int8 kernels (C with per-function AVX2 and AVX-512 VNNI targets, chosen at run time).
+        .target(name: "S2SInt8Kernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "S2STensor", dependencies: ["S2SCore", "CBLAS", "S2SPanelKernels", "S2SInt8Kernels"],
+                swiftSettings: checked),
         .target(name: "S2SSubword", dependencies: ["S2SCore", "S2SIO"], swiftSettings: checked),
         .target(name: "S2SCorpus", dependencies: ["S2SCore", "S2SIO", "S2SContainer", "S2SSubword"],
                 swiftSettings: checked),

@@ -14,6 +14,10 @@
 # Goals: beam 5 batched ≥ 100 sent/s, greedy batched ≥ 500 sent/s, beam 5 batch 1 ≤ 30 ms/sentence
 #   (the "interactive" rows: a sentence's latency when it is the only one in flight; the batch-1
 #   rows instead time the whole file, where two sentences decode side by side, one per thread).
+# MODES (default "fp32 int8 shortlist int8+shortlist") also times `--int8` and `--shortlist`
+#   (the model's shortlist, learned on train.en/train.fr with `s2s shortlist` when it has none),
+#   and scores every mode's greedy and beam-5 output (BLEU, chrF2) with a paired bootstrap
+#   against fp32.
 set -euo pipefail
 s2s="$1"; corpus="$2"; work="$3"; model="$4"
 python="${PYTHON:-python3}"
@@ -49,6 +53,14 @@ for threads in 1 2; do
     echo
 done
 
+# The shortlisted modes read the model's shortlist; learn one into a copy when it has none.
+modes="${MODES:-fp32 int8 shortlist int8+shortlist}"
+if [[ " $modes " == *shortlist* ]] && ! "$s2s" info "$model" | grep -q '^shortlist'; then
+    "$s2s" shortlist "$corpus/train.en" "$corpus/train.fr" -m "$model" -o "$work/listed.s2s" --quiet
+    model="$work/listed.s2s"
+fi
+flags() { case "$1" in fp32) ;; int8) echo --int8 ;; shortlist) echo --shortlist ;; int8+shortlist) echo --int8 --shortlist ;; esac; }
+
 echo "## decoding: s2s translate on test_2016_flickr.en ($sentences sentences), 2 threads"
 echo
 echo "| run | sent/s | ms/sent | peak RSS MB |"
@@ -57,6 +69,13 @@ run "greedy-batch1"            --beam 1 --batch 1
 run "greedy-batch$batched"     --beam 1 --batch "$batched"
 run "beam5-batch1"             --beam 5 --batch 1
 run "beam5-batch$batched"      --beam 5 --batch "$batched"
+for mode in $modes; do
+    [ "$mode" = fp32 ] && continue
+    # shellcheck disable=SC2046
+    run "$mode-greedy-batch$batched" --beam 1 --batch "$batched" $(flags "$mode")
+    # shellcheck disable=SC2046
+    run "$mode-beam5-batch$batched" --beam 5 --batch "$batched" $(flags "$mode")
+done
 
 # Interactive latency: one line written, its translation awaited, then the next, as a user
 # typing at the terminal would (the stream flushes a partial batch when stdin has no more):
@@ -78,6 +97,31 @@ latency() {
 }
 latency "beam5-interactive" "${LATENCY_SENTENCES:-300}" --beam 5
 latency "greedy-interactive" "${LATENCY_SENTENCES:-300}" --beam 1
+for mode in $modes; do
+    [ "$mode" = fp32 ] && continue
+    # shellcheck disable=SC2046
+    latency "$mode-beam5-interactive" "${LATENCY_SENTENCES:-300}" --beam 5 $(flags "$mode")
+done
+
+# Quality of every mode: BLEU and chrF2 of its greedy and beam-5 batched output, and a paired
+# bootstrap of its BLEU against fp32's (sacreBLEU's test: 1000 resamples).
+echo
+echo "| mode | search | BLEU | chrF2 | vs fp32 (paired bootstrap) |"
+echo "|---|---|---:|---:|---|"
+reference="$corpus/test_2016_flickr.fr"
+for search in "greedy:beam1" "beam5:beam5"; do
+    label="${search%%:*}"; file="${search#*:}"; [ "$file" = beam1 ] && file=greedy
+    base="$work/decoding-$file-batch$batched.out"
+    for mode in $modes; do
+        out="$base"; [ "$mode" = fp32 ] || out="$work/decoding-$mode-$file-batch$batched.out"
+        bleu=$("$s2s" eval --bleu -r "$reference" "$out" | sed -n 's/^BLEU.* = \([0-9.]*\).*/\1/p')
+        chrf=$("$s2s" eval --chrf -r "$reference" "$out" | sed -n 's/^chrF2.* = \([0-9.]*\).*/\1/p')
+        test="-"
+        [ "$mode" = fp32 ] || test=$("$s2s" eval --bleu -r "$reference" "$base" --paired-bs "$out" | grep -m1 -o 'p = [0-9.]*' || echo "?")
+        echo "| $mode | $label | $bleu | $chrf | $test |"
+    done
+done
+ls -l "$model" | awk '{ printf "\nmodel file %s: %.1f MB\n", $9, $5 / 1048576 }'
 
 # The peer: greedy decoding of random batches (it never stops early at </s>), batch 64,
 # 16 source and 18 target tokens — roughly a Multi30k sentence.

@@ -15,6 +15,7 @@ head -1 "$corpus/test_2016_flickr.en" | tee /dev/stderr | "$s2s" encode -v "$wor
   | "$s2s" decode -v "$work/vocab.s2sv" >&2
 
 echo "== 2. training (Ctrl-C saves a checkpoint; rerun with --resume to continue)" >&2
+rm -f "$work/train.jsonl"
 "$s2s" train "$corpus/train.en" "$corpus/train.fr" -v "$work/vocab.s2sv" -o "$work/model.s2s" \
   --valid-src "$corpus/val.en" --valid-tgt "$corpus/val.fr" --time-limit "$time_limit" --log "$work/train.jsonl"
 "$s2s" plot "$work/train.jsonl" -o "$work/curves.svg"
@@ -27,3 +28,9 @@ head -3 "$work/test_2016_flickr.hyp.fr" >&2
 
 echo "== 4. sacreBLEU-exact BLEU (13a, detokenized)" >&2
 "$s2s" eval --bleu -r "$corpus/test_2016_flickr.fr" "$work/test_2016_flickr.hyp.fr"
+# What the 30 minutes bought depends on the CPU: say which one, and how fast it trained.
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+speed=$(sed -n 's/.*"kind":"train".*"targetTokensPerSecond":\([0-9.]*\).*/\1/p' "$work/train.jsonl" \
+  | awk '{ total += $1; n += 1 } END { if (n) printf "%.0f", total / n }')
+updates=$("$s2s" info --json "$work/model.s2s" | sed -n 's/^ *"updates" : \([0-9]*\).*/\1/p' | head -1)
+echo "== trained on $cpu ($(nproc) cores) at about $speed target tokens/s: $updates updates in $time_limit" >&2

@@ -5,7 +5,8 @@
 # normalization). A refactoring must leave these unchanged (BehaviourFixtureTests runs this
 # script and compares with Tests/S2SCLITests/Fixtures/behaviour).
 #
-# The kernels are pinned (OpenBLAS's Haswell kernels, s2s's AVX2 kernels, 2 workers) so that
+# The kernels are pinned (OpenBLAS's Haswell kernels, s2s's AVX2 kernels, packed products up to 16
+# rows, 2 workers) so that
 # every x86-64 machine with AVX2 computes the same bits.
 #
 # usage: scripts/make-behaviour-fixture.sh S2S_BINARY CORPUS_DIR OUT_DIR
@@ -14,7 +15,7 @@ bin="$1"; corpus="$2"; out="$3"
 mkdir -p "$out"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-export OPENBLAS_CORETYPE=Haswell S2S_MAX_CPU_ISA=avx2
+export OPENBLAS_CORETYPE=Haswell S2S_MAX_CPU_ISA=avx2 S2S_PACKED_ROW_LIMIT=16
 
 head -n 3000 "$corpus/train.en" > "$work/train.en"
 head -n 3000 "$corpus/train.fr" > "$work/train.fr"

@@ -67,8 +67,8 @@ batch_type: tokens
 batch_size: 2000
 valid_steps: 500
 save_model: $onmt/model
-save_checkpoint_steps: 250
-keep_checkpoint: 40
+save_checkpoint_steps: ${SAVE_EVERY:-250}
+keep_checkpoint: 1000
 train_steps: $steps
 report_every: $report
 seed: 1

@@ -78,8 +78,8 @@ def read_container(path, verify=True):
     magic = data[:8].decode("ascii", "replace")
     version, header_len, total = struct.unpack_from("<IIQ", data, 8)
     (stored_crc,) = struct.unpack_from("<I", data, 24)
-    if version > 1:
-        raise FormatError(f"{path}: format version {version} is newer than this reader supports (1)")
+    if version > 2:
+        raise FormatError(f"{path}: format version {version} is newer than this reader supports (2)")
     if total != len(data):
         raise FormatError(f"{path}: truncated or extended: header says {total} bytes, file has {len(data)}")
     if header_len > MAX_HEADER or PREFIX + header_len > len(data):

@@ -129,10 +129,13 @@ public struct Checkpoint {
     public var metadata: CheckpointMetadata
     /// Every parameter tensor, by its stable dotted name.
     public var parameters: ParameterStore
+    /// The lexical shortlist for `translate --shortlist`, if one was learned (`s2s shortlist`).
+    public var shortlist: Shortlist?
 
-    public init(metadata: CheckpointMetadata, parameters: ParameterStore) {
+    public init(metadata: CheckpointMetadata, parameters: ParameterStore, shortlist: Shortlist? = nil) {
         self.metadata = metadata
         self.parameters = parameters
+        self.shortlist = shortlist
     }
 
     public subscript<Value>(dynamicMember keyPath: WritableKeyPath<CheckpointMetadata, Value>) -> Value {

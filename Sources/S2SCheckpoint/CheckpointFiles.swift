@@ -15,6 +15,11 @@ public enum CheckpointFiles {
         path.hasSuffix(".s2s") ? String(path.dropLast(4)) + ".best.s2s" : path + ".best"
     }
 
+    /// The path of the average of the last checkpoints: `model.s2s` → `model.average.s2s`.
+    public static func averagePath(for path: String) -> String {
+        path.hasSuffix(".s2s") ? String(path.dropLast(4)) + ".average.s2s" : path + ".average"
+    }
+
     /// Numbered snapshots of `path` that exist, oldest (fewest updates) first.
     public static func numberedSnapshots(of path: String) throws -> [(path: String, updates: Int)] {
         let directory = directoryOf(path)

@@ -26,17 +26,24 @@ public enum CheckpointIO {
         for entry in store.entries {
             writer.add(name: entry.name, shape: entry.shape, floats: UnsafeBufferPointer(store.tensor(entry.name)))
         }
+        if let shortlist = checkpoint.shortlist {
+            writer.add(name: CheckpointFormat.shortlistOffsets, shape: [shortlist.offsets.count], int32s: shortlist.offsets)
+            writer.add(name: CheckpointFormat.shortlistTargets, shape: [shortlist.targets.count], int32s: shortlist.targets)
+            writer.add(name: CheckpointFormat.shortlistFrequent, shape: [shortlist.frequent.count], int32s: shortlist.frequent)
+        }
         try writer.write(to: path)
     }
 
     /// Writes a training-state file atomically; the moments are stored as `adam.m.<name>`
-    /// and `adam.v.<name>`.
+    /// and `adam.v.<name>`, raw parameters (when the model holds their average) as `raw.<name>`.
     public static func write(_ state: TrainingState, to path: String) throws {
         precondition(state.firstMoment.entries == state.secondMoment.entries, "Adam moments have different layouts")
         var writer = ContainerWriter(magic: CheckpointFormat.stateMagic, version: CheckpointFormat.version)
         try writer.setMetadata(state.metadata)
-        for (prefix, store) in [(CheckpointFormat.firstMomentPrefix, state.firstMoment),
-                                (CheckpointFormat.secondMomentPrefix, state.secondMoment)] {
+        let stores = [(CheckpointFormat.firstMomentPrefix, state.firstMoment),
+                      (CheckpointFormat.secondMomentPrefix, state.secondMoment)]
+            + (state.rawParameters.map { [(CheckpointFormat.rawParametersPrefix, $0)] } ?? [])
+        for (prefix, store) in stores {
             for entry in store.entries {
                 writer.add(name: prefix + entry.name, shape: entry.shape, floats: UnsafeBufferPointer(store.tensor(entry.name)))
             }

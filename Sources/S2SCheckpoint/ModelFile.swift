@@ -9,11 +9,18 @@ public enum CheckpointFormat {
     public static let modelMagic = "S2SMODEL"
     /// Magic of a training-state file.
     public static let stateMagic = "S2SSTATE"
-    /// Format version written (and the newest read) for both kinds.
-    public static let version: UInt32 = 1
+    /// Format version written (and the newest read) for both kinds: 2 adds a model file's
+    /// optional lexical shortlist (`shortlist.*` arrays); version 1 files read as before.
+    public static let version: UInt32 = 2
+    /// Names of a model file's shortlist arrays (int32): per-source offsets, their target
+    /// lists, and the frequent targets.
+    public static let shortlistOffsets = "shortlist.offsets", shortlistTargets = "shortlist.targets",
+                      shortlistFrequent = "shortlist.frequent"
     /// Prefixes of the optimizer-moment tensors in a state file.
     public static let firstMomentPrefix = "adam.m."
     public static let secondMomentPrefix = "adam.v."
+    /// Prefix of the raw parameters in a state file whose model holds their moving average.
+    public static let rawParametersPrefix = "raw."
 }
 
 /// An opened, fully verified model file: metadata decoded, tensors checksummed and mapped.
@@ -28,8 +35,10 @@ public final class ModelFile {
     public let formatVersion: UInt32
     /// The header fields.
     public let metadata: CheckpointMetadata
-    /// Every stored tensor, in file order.
+    /// Every stored parameter tensor, in file order (the shortlist's arrays are not tensors).
     public let tensors: [ArrayEntry]
+    /// The lexical shortlist stored with the model, if any.
+    public let shortlist: Shortlist?
 
     private let reader: ContainerReader
 
@@ -41,8 +50,9 @@ public final class ModelFile {
         self.path = path
         fileSize = reader.fileSize
         formatVersion = reader.version
-        tensors = reader.arrays
+        tensors = reader.arrays.filter { !$0.name.hasPrefix("shortlist.") }
         metadata = try reader.metadata(CheckpointMetadata.self)
+        shortlist = try Self.readShortlist(reader, path: path, config: metadata.config)
         guard Fingerprint.of(text: metadata.vocabulary.text) == metadata.vocabulary.fingerprint else {
             throw CheckpointError.vocabularyCorrupt(path: path)
         }
@@ -54,6 +64,24 @@ public final class ModelFile {
 
     /// The stored configuration.
     public var config: ModelConfig { metadata.config }
+
+    private static func readShortlist(_ reader: ContainerReader, path: String, config: ModelConfig) throws -> Shortlist? {
+        let names = [CheckpointFormat.shortlistOffsets, CheckpointFormat.shortlistTargets, CheckpointFormat.shortlistFrequent]
+        let present = names.filter { reader.entry($0) != nil }
+        if present.isEmpty { return nil }
+        guard present.count == names.count else {
+            throw CheckpointError.tensorMismatch(path: path, tensor: "shortlist", reason: "incomplete: it needs \(names.joined(separator: ", "))")
+        }
+        do {
+            let shortlist = try Shortlist(offsets: Array(try reader.int32s(names[0])), targets: Array(try reader.int32s(names[1])),
+                                          frequent: Array(try reader.int32s(names[2])))
+            try shortlist.check(sourceVocabularySize: config.sourceVocabularySize,
+                                targetVocabularySize: config.targetVocabularySize)
+            return shortlist
+        } catch let error as ModelError {
+            throw CheckpointError.tensorMismatch(path: path, tensor: "shortlist", reason: String(describing: error))
+        }
+    }
 
     /// Total number of parameters.
     public var parameterCount: Int { tensors.reduce(0) { $0 + $1.bytes / 4 } }
@@ -104,7 +132,7 @@ public final class ModelFile {
     /// The whole checkpoint, after checking `expectation`.
     public func checkpoint(expecting expectation: CheckpointExpectation = CheckpointExpectation()) throws -> Checkpoint {
         try check(expectation)
-        return Checkpoint(metadata: metadata, parameters: try parameters(layout: expectation.layout))
+        return Checkpoint(metadata: metadata, parameters: try parameters(layout: expectation.layout), shortlist: shortlist)
     }
 
     /// Tensor `name` in place (valid while this file object lives), for tools that only look.
@@ -156,8 +184,11 @@ public final class TrainingStateFile {
         let layout = parameters.entries.map { ($0.name, $0.shape) }
         let firstMoment = ParameterStore(sameLayoutAs: parameters)
         let secondMoment = ParameterStore(sameLayoutAs: parameters)
-        for (prefix, store) in [(CheckpointFormat.firstMomentPrefix, firstMoment),
-                                (CheckpointFormat.secondMomentPrefix, secondMoment)] {
+        let hasRaw = reader.arrays.contains { $0.name.hasPrefix(CheckpointFormat.rawParametersPrefix) }
+        let rawParameters = hasRaw ? ParameterStore(sameLayoutAs: parameters) : nil
+        let stores = [(CheckpointFormat.firstMomentPrefix, firstMoment), (CheckpointFormat.secondMomentPrefix, secondMoment)]
+            + (rawParameters.map { [(CheckpointFormat.rawParametersPrefix, $0)] } ?? [])
+        for (prefix, store) in stores {
             let stored = reader.arrays.filter { $0.name.hasPrefix(prefix) }.map { entry -> ArrayEntry in
                 var renamed = entry
                 renamed.name = String(entry.name.dropFirst(prefix.count))
@@ -176,10 +207,11 @@ public final class TrainingStateFile {
                 _ = store.tensor(entry.name).update(fromContentsOf: try reader.floats(prefix + entry.name, shape: entry.shape))
             }
         }
-        let known = Set(layout.map { CheckpointFormat.firstMomentPrefix + $0.0 } + layout.map { CheckpointFormat.secondMomentPrefix + $0.0 })
+        let known = Set(stores.flatMap { prefix, _ in layout.map { prefix + $0.0 } })
         if let extra = reader.arrays.first(where: { !known.contains($0.name) }) {
             throw CheckpointError.unexpectedTensor(path: path, tensor: extra.name)
         }
-        return TrainingState(metadata: metadata, firstMoment: firstMoment, secondMoment: secondMoment)
+        return TrainingState(metadata: metadata, firstMoment: firstMoment, secondMoment: secondMoment,
+                             rawParameters: rawParameters)
     }
 }

@@ -43,6 +43,15 @@ public struct ModelSummary: Codable, Equatable, Sendable {
     public var bestMetric: String?
     public var trainingOptions: JSONValue
     public var averagedFrom: [String]?
+    /// The stored lexical shortlist: target pieces listed in all, the longest list, the
+    /// frequent pieces always kept (nil without one).
+    public var shortlist: ShortlistSummary?
+
+    public struct ShortlistSummary: Codable, Equatable, Sendable {
+        public var targets: Int
+        public var longestList: Int
+        public var frequent: Int
+    }
 
     /// The summary of an opened model file.
     public init(_ model: ModelFile) {
@@ -70,6 +79,11 @@ public struct ModelSummary: Codable, Equatable, Sendable {
         bestMetric = metadata.progress.bestMetric
         trainingOptions = metadata.trainingOptions
         averagedFrom = metadata.averagedFrom
+        shortlist = model.shortlist.map { list in
+            ShortlistSummary(targets: list.targets.count,
+                             longestList: zip(list.offsets, list.offsets.dropFirst()).map { Int($1 - $0) }.max() ?? 0,
+                             frequent: list.frequent.count)
+        }
     }
 
     /// Pretty-printed JSON with sorted keys (non-finite numbers as "inf"/"nan").
@@ -87,6 +101,10 @@ public struct ModelSummary: Codable, Equatable, Sendable {
         lines.append("vocabulary   source \(grouped(sourceVocabularySize)), target \(grouped(targetVocabularySize)) (fingerprint \(vocabularyFingerprint))")
         if let corpusFingerprint { lines.append("corpus       fingerprint \(corpusFingerprint)") }
         if let averagedFrom { lines.append("averaged     \(averagedFrom.joined(separator: " "))") }
+        if let shortlist {
+            lines.append("shortlist    up to \(grouped(shortlist.longestList)) target pieces per source piece "
+                         + "(\(grouped(shortlist.targets)) in all), \(grouped(shortlist.frequent)) frequent ones always")
+        }
         lines.append("config")
         if case let .object(fields)? = try? JSONValue(encoding: config) {
             let width = fields.keys.map(\.count).max() ?? 0

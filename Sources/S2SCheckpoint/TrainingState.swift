@@ -45,11 +45,16 @@ public struct TrainingState {
     public var firstMoment: ParameterStore
     /// Adam's second moment v, same layout as the parameters; stored as `adam.v.<name>`.
     public var secondMoment: ParameterStore
+    /// The parameters training continues from, when the model file holds their moving
+    /// average (`--exponential-smoothing`); stored as `raw.<name>`. Nil otherwise.
+    public var rawParameters: ParameterStore?
 
-    public init(metadata: TrainingStateMetadata, firstMoment: ParameterStore, secondMoment: ParameterStore) {
+    public init(metadata: TrainingStateMetadata, firstMoment: ParameterStore, secondMoment: ParameterStore,
+                rawParameters: ParameterStore? = nil) {
         self.metadata = metadata
         self.firstMoment = firstMoment
         self.secondMoment = secondMoment
+        self.rawParameters = rawParameters
     }
 
     public subscript<Value>(dynamicMember keyPath: WritableKeyPath<TrainingStateMetadata, Value>) -> Value {

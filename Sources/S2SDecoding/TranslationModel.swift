@@ -19,21 +19,29 @@ public struct TranslationModel {
     public var pieceStrings: ([Int32]) -> [String] { { [vocabulary] in $0.map { vocabulary.piece(for: $0) } } }
 
     /// Loads model files (several for an ensemble; all must share the first one's
-    /// vocabulary). Each network's matrices are packed once, for all workers.
-    public init(paths: [String]) throws {
+    /// vocabulary). Each network's matrices are packed once, for all workers; with `int8`, the
+    /// decoder step's matrices are quantized to 8 bits instead (`Int8Weights`). With
+    /// `shortlist`, every network decodes over the first model's lexical shortlist.
+    public init(paths: [String], int8: Bool = false, shortlist: Bool = false) throws {
         guard let first = paths.first else { throw TranslationModelError.noModel }
         var networks: [Seq2SeqInference] = []
         var vocabulary: SubwordVocabulary?
         var firstFingerprint = ""
+        var firstShortlist: Shortlist?
         for path in paths {
             let checkpoint = try CheckpointIO.read(from: path)
             if vocabulary == nil {
                 vocabulary = try SubwordVocabulary(serialized: checkpoint.vocabulary.text, name: path)
                 firstFingerprint = checkpoint.vocabulary.fingerprint
+                firstShortlist = checkpoint.shortlist
             } else if checkpoint.vocabulary.fingerprint != firstFingerprint {
                 throw TranslationModelError.vocabularyMismatch(path: path, firstPath: first)
             }
-            networks.append(try Seq2SeqInference(config: checkpoint.config, parameters: checkpoint.parameters))
+            networks.append(try Seq2SeqInference(config: checkpoint.config, parameters: checkpoint.parameters, int8: int8))
+        }
+        if shortlist {
+            guard let list = firstShortlist else { throw TranslationModelError.noShortlist(path: first) }
+            for network in networks { network.shortlist = list }
         }
         self.networks = networks
         self.vocabulary = vocabulary!
@@ -54,12 +62,16 @@ public enum TranslationModelError: Error, CustomStringConvertible, Equatable {
     case noModel
     /// A model whose vocabulary differs from the first model's, in an ensemble.
     case vocabularyMismatch(path: String, firstPath: String)
+    /// `--shortlist` with a model that has none.
+    case noShortlist(path: String)
 
     public var description: String {
         switch self {
         case .noModel: return "no model file given"
         case let .vocabularyMismatch(path, firstPath):
             return "\(path): its vocabulary differs from \(firstPath)'s; an ensemble needs one shared vocabulary"
+        case let .noShortlist(path):
+            return "\(path) has no shortlist: learn one with `s2s shortlist SRC TGT -m \(path) -o OUT.s2s`"
         }
     }
 }

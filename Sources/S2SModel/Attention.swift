@@ -33,8 +33,8 @@ typealias AttentionGradients = AttentionTensors<UnsafeMutablePointer<Float>>
 /// Keys of every annotation, one GEMM per batch. annotations: [S·B, C] → keys: [S·B, A].
 func attentionKeysForward(keys: UnsafeMutablePointer<Float>, annotations: UnsafePointer<Float>,
                           weights: AttentionWeights, rows: Int, contextSize: Int, attentionSize: Int) {
-    BLAS.gemm(m: rows, n: attentionSize, k: contextSize, a: annotations, lda: contextSize,
-              b: weights.Uk.values, ldb: attentionSize, packedB: weights.Uk.packed, beta: 0, c: keys, ldc: attentionSize)
+    weights.Uk.product(m: rows, n: attentionSize, k: contextSize, a: annotations, lda: contextSize, ldb: attentionSize,
+                       beta: 0, c: keys, ldc: attentionSize)
 }
 
 /// Backward of `attentionKeysForward`: dUk += annotationsᵀ·dKeys, dAnnotations += dKeys·Ukᵀ.
@@ -102,8 +102,7 @@ func attentionStepForward(context: UnsafeMutablePointer<Float>, alpha: UnsafeMut
                           rows: Int, hiddenSize: Int, attentionSize: Int, contextSize: Int) {
     let a = attentionSize, c = contextSize, sLen = source.sourceLength, stride = source.positionStride
     broadcastRows(query, bias: weights.bq.values, rows: rows, cols: a)
-    BLAS.gemm(m: rows, n: a, k: hiddenSize, a: state, lda: hiddenSize, b: weights.Wq.values, ldb: a,
-              packedB: weights.Wq.packed, beta: 1, c: query, ldc: a)
+    weights.Wq.product(m: rows, n: a, k: hiddenSize, a: state, lda: hiddenSize, ldb: a, beta: 1, c: query, ldc: a)
     forEachRowChunk(rows: rows) { _, chunk in
         for row in chunk {
             let sentence = source.sentenceOfRow.map { Int($0[row]) } ?? row

@@ -53,12 +53,9 @@ func deepOutputForward(t: UnsafeMutablePointer<Float>, states: UnsafePointer<Flo
                        contextSize: Int) {
     let e = embeddingSize
     broadcastRows(t, bias: weights.b.values, rows: rows, cols: e)
-    BLAS.gemm(m: rows, n: e, k: hiddenSize, a: states, lda: hiddenSize, b: weights.Ws.values, ldb: e,
-              packedB: weights.Ws.packed, beta: 1, c: t, ldc: e)
-    BLAS.gemm(m: rows, n: e, k: e, a: embeddings, lda: e, b: weights.Wy.values, ldb: e,
-              packedB: weights.Wy.packed, beta: 1, c: t, ldc: e)
-    BLAS.gemm(m: rows, n: e, k: contextSize, a: contexts, lda: contextSize, b: weights.Wc.values, ldb: e,
-              packedB: weights.Wc.packed, beta: 1, c: t, ldc: e)
+    weights.Ws.product(m: rows, n: e, k: hiddenSize, a: states, lda: hiddenSize, ldb: e, beta: 1, c: t, ldc: e)
+    weights.Wy.product(m: rows, n: e, k: e, a: embeddings, lda: e, ldb: e, beta: 1, c: t, ldc: e)
+    weights.Wc.product(m: rows, n: e, k: contextSize, a: contexts, lda: contextSize, ldb: e, beta: 1, c: t, ldc: e)
     Activations.tanhInPlace(UnsafeMutableBufferPointer(start: t, count: rows * e))
 }
 
@@ -107,8 +104,8 @@ func outputProjectionForward(logits: UnsafeMutablePointer<Float>, t: UnsafePoint
                              output: OutputMatrix, rows: Int, embeddingSize: Int, vocabularySize: Int) {
     let e = embeddingSize, v = vocabularySize
     broadcastRows(logits, bias: output.bias, rows: rows, cols: v)
-    BLAS.gemm(transB: output.tied, m: rows, n: v, k: e, a: t, lda: e, b: output.matrix.values,
-              ldb: output.tied ? e : v, packedB: output.matrix.packed, beta: 1, c: logits, ldc: v)
+    output.matrix.product(m: rows, n: v, k: e, a: t, lda: e, ldb: output.tied ? e : v, beta: 1, c: logits, ldc: v,
+                          transposedB: output.tied)
 }
 
 /// Backward of `outputProjectionForward`: dT += dLogits·Wᵀ, dW += tᵀ·dLogits, dbo += Σ dLogits.

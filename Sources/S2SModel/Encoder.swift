@@ -166,8 +166,7 @@ func initialStateForward(_ a: EncoderActivations, padding: SourcePadding, weight
     meanAnnotationForward(mean: a.meanAnnotation, annotations: a.annotations, lengths: padding.lengths,
                           batch: b, sourceLength: s, contextSize: c)
     broadcastRows(a.initialState, bias: weights.initialStateB.values, rows: b, cols: h)
-    BLAS.gemm(m: b, n: h, k: c, a: a.meanAnnotation, lda: c, b: weights.initialStateW.values, ldb: h,
-              packedB: weights.initialStateW.packed, beta: 1, c: a.initialState, ldc: h)
+    weights.initialStateW.product(m: b, n: h, k: c, a: a.meanAnnotation, lda: c, ldb: h, beta: 1, c: a.initialState, ldc: h)
     Activations.tanhInPlace(UnsafeMutableBufferPointer(start: a.initialState, count: b * h))
 }
 

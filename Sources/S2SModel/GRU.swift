@@ -84,13 +84,11 @@ private func gateProjection(_ y: UnsafeMutablePointer<Float>, x: UnsafePointer<F
                             rows: Int, inputSize: Int, hiddenSize: Int) {
     let g = 3 * hiddenSize
     if let gain {
-        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix.values, ldb: g, packedB: matrix.packed,
-                  beta: 0, c: y, ldc: g)
+        matrix.product(m: rows, n: g, k: inputSize, a: x, lda: inputSize, ldb: g, beta: 0, c: y, ldc: g)
         layerNormForward(values: y, gain: gain, shift: bias, cache: norm, rows: rows, width: g)
     } else {
         broadcastRows(y, bias: bias, rows: rows, cols: g)
-        BLAS.gemm(m: rows, n: g, k: inputSize, a: x, lda: inputSize, b: matrix.values, ldb: g, packedB: matrix.packed,
-                  beta: 1, c: y, ldc: g)
+        matrix.product(m: rows, n: g, k: inputSize, a: x, lda: inputSize, ldb: g, beta: 1, c: y, ldc: g)
     }
 }
 

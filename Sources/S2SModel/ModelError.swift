@@ -8,6 +8,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfRange(side: String, id: Int32, vocabularySize: Int)
     /// A parameter store does not have the layout the configuration needs.
     case parameterLayoutMismatch(String)
+    /// A lexical shortlist does not fit the model.
+    case invalidShortlist(String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
         case let .tokenOutOfRange(side, id, size):
             return "\(side) token id \(id) is outside the model's \(side) vocabulary of \(size) (model and data vocabularies differ?)"
         case let .parameterLayoutMismatch(problem): return "parameters do not match the model configuration: \(problem)"
+        case let .invalidShortlist(problem): return "invalid shortlist: \(problem)"
         }
     }
 }

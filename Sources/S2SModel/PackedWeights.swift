@@ -26,13 +26,15 @@ public final class PackedWeights: @unchecked Sendable {
     let tiedOutput: PackedMatrix?
     private let sources: [(copy: PackedMatrix, declaration: TensorDeclaration)]
 
-    public init(parameters: ParameterStore, config: ModelConfig, for use: Use = .decoding) throws {
+    /// `excluding`: matrices that have 8-bit copies instead (`Int8Weights`), left unpacked.
+    public init(parameters: ParameterStore, config: ModelConfig, for use: Use = .decoding,
+                excluding: Set<String> = []) throws {
         try Seq2SeqParameters.check(parameters, against: config)
         let network = Seq2SeqTensors(config: config)
         let packed: [TensorDeclaration], transposed: [TensorDeclaration]
         switch use {
         case .decoding:
-            packed = network.all.filter(\.isMultiplied)
+            packed = network.all.filter { $0.isMultiplied && !excluding.contains($0.name) }
             transposed = []
         case .trainingSteps:
             let encoder = network.encoder, decoder = network.decoder
@@ -49,7 +51,7 @@ public final class PackedWeights: @unchecked Sendable {
         let transposes = Dictionary(uniqueKeysWithValues: transposed.map { ($0.name, pack($0, transposed: true)) })
         self.matrices = matrices
         self.transposes = transposes
-        tiedOutput = use == .decoding && config.tiedEmbeddings
+        tiedOutput = use == .decoding && config.tiedEmbeddings && !excluding.contains(network.targetEmbedding.name)
             ? PackedMatrix(parameters.pointer(network.targetEmbedding), k: config.embeddingSize,
                            n: config.targetVocabularySize, ldb: config.embeddingSize, transposed: true)
             : nil

@@ -25,8 +25,11 @@ extension Seq2SeqTensors<TensorDeclaration> {
     /// The network `config` describes.
     init(config: ModelConfig) {
         let e = config.embeddingSize, h = config.hiddenSize
-        self.init(sourceEmbedding: TensorDeclaration("source.embedding", [config.sourceVocabularySize, e], .standardNormal),
-                  targetEmbedding: TensorDeclaration("target.embedding", [config.targetVocabularySize, e], .standardNormal),
+        let tiedScale = config.tiedEmbeddings ? 1 / Float(e).squareRoot() : 1
+        self.init(sourceEmbedding: TensorDeclaration("source.embedding", [config.sourceVocabularySize, e],
+                                                     .normal(standardDeviation: 1)),
+                  targetEmbedding: TensorDeclaration("target.embedding", [config.targetVocabularySize, e],
+                                                     .normal(standardDeviation: tiedScale)),
                   encoder: EncoderTensors(config: config), decoder: ConditionalGRUTensors(config: config),
                   deepOutput: DeepOutputTensors(hiddenSize: h, embeddingSize: e, contextSize: 2 * h),
                   output: OutputTensors(embeddingSize: e, vocabularySize: config.targetVocabularySize,
@@ -47,11 +50,20 @@ extension Seq2SeqTensors<UnsafeMutablePointer<Float>> {
 }
 
 extension ParameterStore {
-    /// The network's weights in this store, with their packed copies when decoding.
-    func weights(_ network: Seq2SeqTensors<TensorDeclaration>, packed: PackedWeights? = nil) -> Seq2SeqTensors<Weight> {
-        var weights = network.map { weight($0, packed: packed) }
-        if network.output.Wo == nil, let tied = packed?.tiedOutput {
-            weights.targetEmbedding = Weight(values: weights.targetEmbedding.values, packed: tied)
+    /// The network's weights in this store, with their packed copies, and when decoding in 8
+    /// bits their quantized copies and the decoder's scratch for them.
+    func weights(_ network: Seq2SeqTensors<TensorDeclaration>, packed: PackedWeights? = nil,
+                 int8: Int8Weights? = nil, scratch: Int8Scratch? = nil) -> Seq2SeqTensors<Weight> {
+        var weights = network.map { declaration in
+            var weight = weight(declaration, packed: packed)
+            weight.int8 = int8?[declaration]
+            weight.int8Scratch = weight.int8 == nil ? nil : scratch
+            return weight
+        }
+        if network.output.Wo == nil {
+            // The tied output layer multiplies by the target embedding, which is also looked up.
+            weights.targetEmbedding = Weight(values: weights.targetEmbedding.values, packed: packed?.tiedOutput,
+                                             int8: int8?.tiedOutput, int8Scratch: int8?.tiedOutput == nil ? nil : scratch)
         }
         return weights
     }
@@ -92,11 +104,11 @@ public enum Seq2SeqParameters {
             tensor.update(repeating: 0)
         case .ones:
             tensor.update(repeating: 1)
-        case .standardNormal:
+        case let .normal(deviation):
             // N(0, 1) embeddings: with Glorot over [V, E] they are ±√(6/(V+E)), the encoder's
             // input starts almost silent, attention stays uniform and the loss sits on the unigram
-            // plateau for far longer (docs/model.md, "Initialization").
-            for i in 0..<tensor.count { tensor[i] = rng.normal() }
+            // plateau for far longer (docs/model.md, "Parameters").
+            for i in 0..<tensor.count { tensor[i] = rng.normal() * deviation }
         case .glorotUniform:
             let fanIn = declaration.shape[0], fanOut = declaration.shape.count > 1 ? declaration.shape[1] : 1
             let limit = (6 / Float(fanIn + fanOut)).squareRoot()

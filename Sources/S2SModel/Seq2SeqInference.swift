@@ -16,10 +16,21 @@ public final class Seq2SeqInference {
     public let parameters: ParameterStore
     /// Their matrices packed for small products (shared by every decoder on this model).
     public let packedWeights: PackedWeights
+    /// The decoder step's matrices in 8 bits, when decoding with `int8` (shared likewise).
+    public let int8Weights: Int8Weights?
     /// Views of the tensors, looked up once (the store never moves them).
     private let weights: Seq2SeqTensors<Weight>
     /// Sentences the encoder runs together.
     public var encoderBatchSize = 64
+    /// The lexical shortlist the output layer is restricted to (nil: the whole target
+    /// vocabulary); each `begin` takes the union of its sources' lists, and every step's
+    /// log-probabilities are renormalized over it (−∞ elsewhere).
+    public var shortlist: Shortlist?
+    /// The current batch's output columns when restricted, and their weights [E, L] and biases.
+    private var columns: [Int32] = []
+    private let columnWeights = FloatBuffer(), columnBiases = FloatBuffer(), columnLogits = FloatBuffer()
+    private var columnInt8: Int8Matrix?, columnPacked: PackedMatrix?
+    private let scratch: Int8Scratch
 
     public var targetVocabularySize: Int { config.targetVocabularySize }
 
@@ -39,24 +50,37 @@ public final class Seq2SeqInference {
     private let gatherScratch = FloatBuffer()
     private var rows = 0
 
-    /// A decoder over `parameters` (checked against `config`), with their matrices packed.
-    public convenience init(config: ModelConfig, parameters: ParameterStore) throws {
+    /// A decoder over `parameters` (checked against `config`), with their matrices packed, and
+    /// with `int8` the decoder step's matrices in 8 bits (`Int8Weights`).
+    public convenience init(config: ModelConfig, parameters: ParameterStore, int8: Bool = false) throws {
         try config.validate()
+        let int8Weights = int8 ? try Int8Weights(parameters: parameters, config: config) : nil
+        let quantized = int8 ? Set(Int8Weights.quantized(Seq2SeqTensors(config: config)).map(\.name)
+                                   + (config.tiedEmbeddings ? ["target.embedding"] : [])) : []
         self.init(checked: config, parameters: parameters,
-                  packedWeights: try PackedWeights(parameters: parameters, config: config))
+                  packedWeights: try PackedWeights(parameters: parameters, config: config, excluding: quantized),
+                  int8Weights: int8Weights)
     }
 
-    private init(checked config: ModelConfig, parameters: ParameterStore, packedWeights: PackedWeights) {
+    private init(checked config: ModelConfig, parameters: ParameterStore, packedWeights: PackedWeights,
+                 int8Weights: Int8Weights?) {
         self.config = config
         self.parameters = parameters
         self.packedWeights = packedWeights
-        weights = parameters.weights(Seq2SeqTensors(config: config), packed: packedWeights)
+        self.int8Weights = int8Weights
+        let scratch = Int8Scratch()
+        self.scratch = scratch
+        weights = parameters.weights(Seq2SeqTensors(config: config), packed: packedWeights, int8: int8Weights,
+                                     scratch: scratch)
     }
 
-    /// Another decoder on the same network (for another worker): its own state, the same
-    /// parameters and packed matrices.
+    /// Another decoder on the same network (for another worker): its own state and scratch,
+    /// the same parameters and packed and 8-bit matrices.
     public func makeSibling() -> Seq2SeqInference {
-        Seq2SeqInference(checked: config, parameters: parameters, packedWeights: packedWeights)
+        let sibling = Seq2SeqInference(checked: config, parameters: parameters, packedWeights: packedWeights,
+                                       int8Weights: int8Weights)
+        sibling.shortlist = shortlist
+        return sibling
     }
 
     public func begin(sources: [[Int32]]) throws {
@@ -100,7 +124,30 @@ public final class Seq2SeqInference {
         }
         rows = 0
         sentenceOfRow.removeAll(keepingCapacity: true)
+        restrictOutput(to: shortlist?.candidates(for: sources))
         start(sentences: (0..<sentenceCount).map(Int32.init))
+    }
+
+    /// Gathers the output layer's columns `candidates` (sorted target ids; nil: all of them)
+    /// into a matrix of their own [E, L], with their biases (and its 8-bit copy when decoding so).
+    private func restrictOutput(to candidates: [Int32]?) {
+        columns = candidates ?? []
+        guard let candidates else { return }
+        let e = config.embeddingSize, l = candidates.count, v = config.targetVocabularySize
+        let output = weights.outputMatrix
+        let matrix = columnWeights.reserve(e * l), bias = columnBiases.reserve(l)
+        for (index, column) in candidates.enumerated() {
+            bias[index] = output.bias[Int(column)]
+            for row in 0..<e {
+                // W_o is [E, V]; a tied output layer reads the target embedding [V, E] transposed.
+                matrix[row * l + index] = output.tied ? output.matrix.values[Int(column) * e + row]
+                                                      : output.matrix.values[row * v + Int(column)]
+            }
+        }
+        // The same kinds of copies the whole output layer has, so a shortlist of every id
+        // computes exactly what the whole layer does.
+        columnInt8 = int8Weights == nil ? nil : Int8Matrix(matrix, k: e, n: l, ldb: l)
+        columnPacked = int8Weights == nil ? PackedMatrix(matrix, k: e, n: l, ldb: l) : nil
     }
 
     /// The encoder, the attention keys and s₀ for one chunk of sources: the training forward
@@ -164,9 +211,32 @@ public final class Seq2SeqInference {
         deepOutputForward(t: buffers.deep, states: step.state2, embeddings: buffers.embedded, contexts: step.context,
                           weights: weights.deepOutput, rows: r, hiddenSize: h, embeddingSize: e, contextSize: 2 * h)
         let out = logProbabilities.baseAddress!
-        outputProjectionForward(logits: out, t: buffers.deep, output: weights.outputMatrix, rows: r, embeddingSize: e,
-                                vocabularySize: v)
-        logSoftmaxRows(output: out, logits: out, rows: r, vocabularySize: v)
+        if columns.isEmpty {
+            outputProjectionForward(logits: out, t: buffers.deep, output: weights.outputMatrix, rows: r, embeddingSize: e,
+                                    vocabularySize: v)
+            logSoftmaxRows(output: out, logits: out, rows: r, vocabularySize: v)
+        } else {
+            shortlistedStep(out, deep: buffers.deep, rows: r)
+        }
+    }
+
+    /// The output layer over the batch's shortlist only: logits and log-softmax over its L
+    /// columns, written at their ids; every other id gets −∞.
+    private func shortlistedStep(_ out: UnsafeMutablePointer<Float>, deep: UnsafePointer<Float>, rows r: Int) {
+        let e = config.embeddingSize, l = columns.count, v = config.targetVocabularySize
+        let logits = columnLogits.reserve(r * l)
+        let output = OutputMatrix(matrix: Weight(values: columnWeights.pointer, packed: columnPacked, int8: columnInt8,
+                                                 int8Scratch: columnInt8 == nil ? nil : scratch),
+                                  tied: false, bias: columnBiases.pointer)
+        outputProjectionForward(logits: logits, t: deep, output: output, rows: r, embeddingSize: e, vocabularySize: l)
+        logSoftmaxRows(output: logits, logits: logits, rows: r, vocabularySize: l)
+        out.update(repeating: -.infinity, count: r * v)
+        columns.withUnsafeBufferPointer { ids in
+            for row in 0..<r {
+                let source = logits + row * l, target = out + row * v
+                for (index, id) in ids.enumerated() { target[Int(id)] = source[index] }
+            }
+        }
     }
 
     public func select(parents: [Int32]) {

@@ -12,8 +12,10 @@ public enum Initialization: Sendable, Equatable {
     case zeros
     /// 1 (layer-normalization gains: the identity scale).
     case ones
-    /// N(0, 1) (embeddings, as PyTorch's nn.Embedding).
-    case standardNormal
+    /// N(0, σ²): embeddings, N(0, 1) as PyTorch's nn.Embedding; a target embedding tied to the
+    /// output layer N(0, 1/E), so the first logits t·Eᵀ have unit variance instead of E's
+    /// (a first loss near ln V, not several times it).
+    case normal(standardDeviation: Float)
     /// U(±√(6 / (fan_in + fan_out))) over a [fan_in, fan_out] matrix (Glorot & Bengio 2010);
     /// a vector [n] counts as [n, 1].
     case glorotUniform
@@ -53,11 +55,28 @@ public struct TensorDeclaration: Sendable, Equatable {
 }
 
 /// A parameter as the forward and backward passes read it: its values and, for a matrix in
-/// small products, packed copies of it (`PackedWeights`) and of its transpose; nil where none.
+/// small products, packed copies of it (`PackedWeights`) and of its transpose, and when
+/// decoding in 8 bits its quantized copy (`Int8Weights`) with the decoder's scratch; nil where
+/// none.
 struct Weight {
     let values: UnsafePointer<Float>
     let packed: PackedMatrix?
     var packedTransposed: PackedMatrix? = nil
+    var int8: Int8Matrix? = nil
+    var int8Scratch: Int8Scratch? = nil
+
+    /// C ← A·op(W) + β·C (β 0 or 1) for A [m, k] and op(W) [k, n], W stored with leading
+    /// dimension ldb (as [n, k] when `transposedB`): by the 8-bit copy when there is one,
+    /// else `BLAS.gemm` (the packed copy for small products, OpenBLAS otherwise).
+    func product(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, ldb: Int, beta: Float,
+                 c: UnsafeMutablePointer<Float>, ldc: Int, transposedB: Bool = false) {
+        if let int8, let int8Scratch {
+            int8.multiply(m: m, a: a, lda: lda, beta: beta, c: c, ldc: ldc, scratch: int8Scratch)
+        } else {
+            BLAS.gemm(transB: transposedB, m: m, n: n, k: k, a: a, lda: lda, b: values, ldb: ldb, packedB: packed,
+                      beta: beta, c: c, ldc: ldc)
+        }
+    }
 }
 
 extension ParameterStore {

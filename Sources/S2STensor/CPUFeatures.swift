@@ -18,6 +18,9 @@ public enum CPUFeatures {
     /// kernels to AVX2 on such a CPU, to reproduce an AVX2 machine's results bit for bit.
     public static let hasAVX512: Bool = avx512Subsets.allSatisfy(flags.contains) && !limitedToAVX2
 
+    /// AVX-512 VNNI (vpdpbusd), which the fastest int8 kernel needs.
+    public static let hasAVX512VNNI: Bool = hasAVX512 && flags.contains("avx512_vnni")
+
     /// Whether the environment limits s2s's own kernels to AVX2 (`S2S_MAX_CPU_ISA=avx2`).
     public static let limitedToAVX2: Bool =
         ProcessInfo.processInfo.environment["S2S_MAX_CPU_ISA"]?.lowercased() == "avx2"

@@ -31,13 +31,9 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// `BLAS.gemm` uses the packed copy for products of at most this many rows and OpenBLAS
-    /// for larger ones, where `s2s bench products` measured the packed kernels no longer
-    /// ahead (BENCHMARKS.md, "decoding"): with AVX-512, beyond 64 rows when OpenBLAS has two
-    /// threads to share a product (it shares them better) and beyond 128 on one thread (a
-    /// training worker's); with AVX2, beyond 16.
-    public static func rowLimit(threads: Int) -> Int {
-        Kernel.best == .avx512 ? (threads == 1 ? 128 : 64) : 16
-    }
+    /// for larger ones: the row count up to which the packed kernels measured faster on this
+    /// machine with `threads` threads (`ProductPaths`), or `S2S_PACKED_ROW_LIMIT` when set.
+    public static func rowLimit(threads: Int) -> Int { ProductPaths.packedRowLimit(threads: threads) }
     /// Columns per panel: two 16-lane vectors.
     static let panelWidth = 32
 

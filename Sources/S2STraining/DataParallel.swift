@@ -131,9 +131,12 @@ public final class DataParallelTrainer {
         return try outcomes.values.reduce(0) { $0 + (try $1.get()) }
     }
 
-    /// Σ −log p(y) and the target tokens of `batches` without dropout, the batches dealt out
-    /// to the workers in turn and summed in batch order.
-    public func evaluate(_ batches: [Batch]) throws -> (negativeLogLikelihood: Double, targetTokens: Int) {
+    /// Σ −log p(y) and the target tokens of `batches` without dropout, under `parameters`
+    /// (the trained ones unless another store of their layout is given: their moving
+    /// average, say), the batches dealt out to the workers in turn and summed in batch order.
+    public func evaluate(_ batches: [Batch], parameters other: ParameterStore? = nil) throws
+        -> (negativeLogLikelihood: Double, targetTokens: Int) {
+        let workers = try other.map { try evaluators(for: $0) } ?? self.workers
         let outcomes = ResultSlots<BatchLoss>(count: batches.count)
         let work = UncheckedSendable((workers, batches))
         let body: @Sendable (Int) -> Void = { worker in
@@ -151,6 +154,16 @@ public final class DataParallelTrainer {
         }
         return (total, tokens)
     }
+
+    /// One model per worker over `parameters`, for evaluation (made on first use).
+    private func evaluators(for parameters: ParameterStore) throws -> [Seq2SeqModel] {
+        if let made = evaluatorModels, made.first?.parameters === parameters { return made }
+        let made = try workers.map { _ in try Seq2SeqModel(config: config, parameters: parameters) }
+        evaluatorModels = made
+        return made
+    }
+
+    private var evaluatorModels: [Seq2SeqModel]?
 
     /// Runs `body(worker)` for every worker, side by side with one BLAS thread each when there
     /// are several.

@@ -1,16 +1,26 @@
 import Foundation
 
-/// Draws a training run as an SVG picture: training loss (top panel) and validation BLEU
-/// (bottom panel, with validation cross-entropy when BLEU is absent) against wall-clock time.
+/// Draws training runs as an SVG picture: training loss (top panel) and validation BLEU
+/// (bottom panel, with validation cross-entropy when no run has BLEU) against wall-clock time,
+/// one colour per run with a legend when there are several (to compare systems side by side).
 ///
 /// Two stacked panels sharing the time axis read more easily than one chart with two y axes.
 public enum LearningCurvePlot {
-    /// The SVG document for `records` (as read from a `--log` file).
+    /// One run's records (as read from a `--log` file) and its name in the legend.
+    public typealias Run = (name: String, records: [TrainingLogRecord])
+
+    private static let colors = ["#cc0000", "#3465a4", "#4e9a06", "#f57900", "#75507b", "#555753"]
+
+    /// The SVG document for one run's `records`.
     public static func svg(records: [TrainingLogRecord], title: String = "s2s training") -> String {
-        let train = records.filter { $0.kind == .train && $0.loss != nil }
-        let valid = records.filter { $0.kind == .valid && ($0.bleu != nil || $0.crossEntropy != nil) }
-        let useBLEU = valid.contains { $0.bleu != nil }
-        let times = records.map { $0.elapsedSeconds / 60 }
+        svg(runs: [(name: "", records: records)], title: title)
+    }
+
+    /// The SVG document for `runs`, drawn over one time axis.
+    public static func svg(runs: [Run], title: String) -> String {
+        let all = runs.flatMap(\.records)
+        let useBLEU = all.contains { $0.kind == .valid && $0.bleu != nil }
+        let times = all.map { $0.elapsedSeconds / 60 }
         let xRange = niceRange(min: 0, max: max(times.max() ?? 1, 1e-3))
 
         var body = ""
@@ -18,8 +28,8 @@ public enum LearningCurvePlot {
         let plotWidth = width - left - right
         let height = top + 2 * panelHeight + gap + 50
 
-        func panel(y0: Double, series: [(Double, Double)], label: String, color: String, markers: Bool) {
-            let values = series.map(\.1)
+        func panel(y0: Double, runs series: [[(Double, Double)]], label: String, markers: Bool) {
+            let values = series.flatMap { $0.map(\.1) }
             let yRange = niceRange(min: values.min() ?? 0, max: values.max() ?? 1)
             func px(_ x: Double) -> Double { left + (x - xRange.lower) / (xRange.upper - xRange.lower) * plotWidth }
             func py(_ y: Double) -> Double { y0 + panelHeight - (y - yRange.lower) / (yRange.upper - yRange.lower) * panelHeight }
@@ -35,27 +45,37 @@ public enum LearningCurvePlot {
                 body += "<text x=\"\(f(x))\" y=\"\(f(y0 + panelHeight + 16))\" text-anchor=\"middle\" class=\"tick\">\(tickLabel(tick))</text>\n"
             }
             body += "<text x=\"\(f(left - 52))\" y=\"\(f(y0 + panelHeight / 2))\" transform=\"rotate(-90 \(f(left - 52)) \(f(y0 + panelHeight / 2)))\" text-anchor=\"middle\" class=\"label\">\(label)</text>\n"
-            if series.isEmpty {
+            if values.isEmpty {
                 body += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(y0 + panelHeight / 2))\" text-anchor=\"middle\" class=\"tick\">no data</text>\n"
                 return
             }
-            let points = series.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
-            body += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" stroke-linejoin=\"round\"/>\n"
-            if markers {
-                for (x, y) in series {
-                    body += "<circle cx=\"\(f(px(x)))\" cy=\"\(f(py(y)))\" r=\"3.5\" fill=\"\(color)\"><title>\(tickLabel(y))</title></circle>\n"
+            for (index, points) in series.enumerated() where !points.isEmpty {
+                let color = colors[index % colors.count]
+                let line = points.map { "\(f(px($0.0))),\(f(py($0.1)))" }.joined(separator: " ")
+                body += "<polyline points=\"\(line)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" stroke-linejoin=\"round\"/>\n"
+                if markers {
+                    for (x, y) in points {
+                        body += "<circle cx=\"\(f(px(x)))\" cy=\"\(f(py(y)))\" r=\"3.5\" fill=\"\(color)\"><title>\(tickLabel(y))</title></circle>\n"
+                    }
                 }
             }
         }
 
-        panel(y0: top, series: train.map { ($0.elapsedSeconds / 60, $0.loss!) },
-              label: "training loss (per token)", color: "#3465a4", markers: false)
-        let validationSeries = valid.compactMap { record -> (Double, Double)? in
-            let value = useBLEU ? record.bleu : record.crossEntropy
-            return value.map { (record.elapsedSeconds / 60, $0) }
+        panel(y0: top, runs: runs.map { run in
+            run.records.filter { $0.kind == .train && $0.loss != nil }.map { ($0.elapsedSeconds / 60, $0.loss!) }
+        }, label: "training loss (per token)", markers: false)
+        panel(y0: top + panelHeight + gap, runs: runs.map { run in
+            run.records.filter { $0.kind == .valid }.compactMap { record -> (Double, Double)? in
+                (useBLEU ? record.bleu : record.crossEntropy).map { (record.elapsedSeconds / 60, $0) }
+            }
+        }, label: useBLEU ? "validation BLEU" : "validation cross-entropy", markers: true)
+        if runs.count > 1 {
+            for (index, run) in runs.enumerated() {
+                let y = top + 16 + Double(index) * 16, color = colors[index % colors.count]
+                body += "<rect x=\"\(f(left + plotWidth - 150))\" y=\"\(f(y - 9))\" width=\"12\" height=\"4\" fill=\"\(color)\"/>\n"
+                body += "<text x=\"\(f(left + plotWidth - 132))\" y=\"\(f(y - 4))\" class=\"tick\">\(escape(run.name))</text>\n"
+            }
         }
-        panel(y0: top + panelHeight + gap, series: validationSeries,
-              label: useBLEU ? "validation BLEU" : "validation cross-entropy", color: "#cc0000", markers: true)
 
         return """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(f(width))" height="\(f(height))" viewBox="0 0 \(f(width)) \(f(height))" font-family="Helvetica, Arial, sans-serif">

@@ -27,14 +27,19 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var weightDecay: Float = 0
     /// Report the mean training loss and speed this often (`.report` events, the log's lines).
     public var displayFrequency = Frequency.seconds(10)
-    /// Validate every this many updates (and at the end).
-    public var validFrequency = 500
-    /// Save a checkpoint every this many updates (and at the end).
-    public var saveFrequency = 1000
+    /// Validate this often (and at the end): updates, or training time.
+    public var validFrequency = Frequency.updates(500)
+    /// Save a checkpoint this often (and at the end): updates, or training time.
+    public var saveFrequency = Frequency.updates(1000)
     /// Numbered checkpoints to keep besides the latest and the best (0: none).
     public var keep = 0
     /// Whether validation also decodes greedily and scores BLEU.
     public var validationBLEU = true
+    /// What validation ranks models by: the best model, early stopping and the plateau decay.
+    public var validationMetric = ValidationMetric.crossEntropy
+    /// At the end of the run, average the last this many numbered checkpoints into
+    /// `model.average.s2s` (0 or 1: none); needs `keep` at least as large.
+    public var averageLast = 0
     /// When to stop.
     public var stopping = StoppingRule()
     /// How batches are formed.
@@ -45,8 +50,28 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var bpeDropout: Float = 0
     /// Batches whose gradients are summed into one update (Marian's `--optimizer-delay`).
     public var accumulate = 1
+    /// Exponential smoothing of the parameters (Marian's `--exponential-smoothing`): after
+    /// each update the average moves this far towards them (0: off). The average is what is
+    /// validated and saved; the parameters themselves stay in the training state.
+    public var exponentialSmoothing: Float = 0
 
     public init() {}
+}
+
+/// What validation ranks models by.
+public enum ValidationMetric: String, Codable, Sendable, CaseIterable {
+    /// Cross-entropy per target token (lower is better).
+    case crossEntropy = "cross-entropy"
+    /// Greedy detokenized BLEU (higher is better).
+    case bleu
+
+    /// The score with lower meaning better, as the schedule and early stopping compare them.
+    func loss(crossEntropy: Double, bleu: Double?) -> Double {
+        switch self {
+        case .crossEntropy: return crossEntropy
+        case .bleu: return -(bleu ?? 0)
+        }
+    }
 }
 
 /// Something worth telling the user while training runs.
@@ -154,6 +179,8 @@ public final class Trainer {
     private let validation: ValidationSet?
     /// Re-segments training batches when `options.bpeDropout` > 0.
     private let bpeDropout: BPEDropout?
+    /// The parameters' moving average when `options.exponentialSmoothing` > 0.
+    public let smoothing: ExponentialSmoothing?
     private let modelPath: String
     private let s2sVersion: String
     private var communicator: Communicator { stepper.communicator }
@@ -168,7 +195,9 @@ public final class Trainer {
                       options: options, vocabulary: vocabulary,
                       iterator: BatchIterator(corpus: corpus, options: options.batching),
                       schedule: LearningRateSchedule(baseRate: options.learningRate, warmupUpdates: options.warmupUpdates, decay: options.decay),
-                      progress: TrainingProgress(), validation: validation, modelPath: modelPath, s2sVersion: s2sVersion)
+                      progress: TrainingProgress(), validation: validation, modelPath: modelPath, s2sVersion: s2sVersion,
+                      smoothing: options.exponentialSmoothing > 0
+                          ? ExponentialSmoothing(rate: options.exponentialSmoothing, startingAt: parameters) : nil)
     }
 
     /// Continues `run` exactly where it stopped (with any number of workers and ranks).
@@ -178,7 +207,9 @@ public final class Trainer {
             throw TrainerError.vocabularyMismatch(modelPath: run.path)
         }
         let state = run.state
-        let stepper = try Self.stepper(config: run.checkpoint.config, parameters: run.checkpoint.parameters,
+        // With smoothing, the model file holds the average and the state the parameters.
+        let parameters = state.rawParameters ?? run.checkpoint.parameters
+        let stepper = try Self.stepper(config: run.checkpoint.config, parameters: parameters,
                                        options: options, parallelism: parallelism)
         stepper.optimizer.firstMoment.copy(from: state.firstMoment)
         stepper.optimizer.secondMoment.copy(from: state.secondMoment)
@@ -189,7 +220,10 @@ public final class Trainer {
         try self.init(stepper: stepper, options: options, vocabulary: run.vocabulary,
                       iterator: BatchIterator(corpus: corpus, options: options.batching, resumingFrom: position),
                       schedule: schedule, progress: run.checkpoint.progress, validation: validation,
-                      modelPath: run.path, s2sVersion: s2sVersion)
+                      modelPath: run.path, s2sVersion: s2sVersion,
+                      smoothing: options.exponentialSmoothing <= 0 ? nil
+                          : state.rawParameters == nil ? ExponentialSmoothing(rate: options.exponentialSmoothing, startingAt: parameters)
+                          : ExponentialSmoothing(rate: options.exponentialSmoothing, average: run.checkpoint.parameters))
         stalledValidations = extra?["stalledValidations"] ?? 0
     }
 
@@ -204,7 +238,7 @@ public final class Trainer {
 
     init(stepper: DataParallelTrainer, options: TrainingOptions, vocabulary: SubwordVocabulary, iterator: BatchIterator,
          schedule: LearningRateSchedule, progress: TrainingProgress, validation: ValidationSet?,
-         modelPath: String, s2sVersion: String) throws {
+         modelPath: String, s2sVersion: String, smoothing: ExponentialSmoothing?) throws {
         guard vocabulary.size == stepper.config.sourceVocabularySize,
               vocabulary.size == stepper.config.targetVocabularySize else {
             throw TrainerError.configMismatch("vocabulary has \(vocabulary.size) pieces, model expects \(stepper.config.sourceVocabularySize)")
@@ -220,7 +254,12 @@ public final class Trainer {
             ? BPEDropout(vocabulary: vocabulary, probability: options.bpeDropout, seed: options.seed) : nil
         self.modelPath = modelPath
         self.s2sVersion = s2sVersion
+        self.smoothing = smoothing
     }
+
+    /// The parameters validation scores and checkpoints hold: the moving average when
+    /// smoothing, else the parameters themselves.
+    public var publishedParameters: ParameterStore { smoothing?.average ?? stepper.parameters }
 
     /// Trains until a stopping rule fires or `shouldStop` returns true (checked between
     /// updates); saves a final checkpoint either way and returns why it stopped. Events are
@@ -237,6 +276,7 @@ public final class Trainer {
         func report(_ event: TrainingEvent) { if leader { onEvent(event) } }
         var window = ReportWindow(start: elapsed())
         var lastSavedUpdates = progress.updates
+        var last = (validation: elapsed(), save: elapsed())
         var reason: StopReason?
         while reason == nil {
             reason = try agreedStop(interrupted: shouldStop(), elapsed: elapsed())
@@ -244,6 +284,7 @@ public final class Trainer {
             let update = progress.updates + 1
             stepper.optimizer.learningRate = schedule.rate(atUpdate: update)
             let result = try stepper.trainStep(batches: nextBatches(update: update), update: update)
+            smoothing?.update(from: stepper.parameters, update: update, threads: stepper.workerCount)
             progress.updates = update
             progress.epoch = iterator.position.epoch + 1
             progress.targetTokensSeen += result.targetTokens
@@ -256,25 +297,47 @@ public final class Trainer {
                 report(.report(record))
                 window = ReportWindow(start: now)
             }
-            if options.validFrequency > 0 && update % options.validFrequency == 0 {
+            if try isDue(options.validFrequency, update: update, now: now, last: last.validation) {
                 progress.elapsedSeconds = elapsed()
                 try validateAndRecord(onEvent: report)
+                last.validation = now
             }
-            if options.saveFrequency > 0 && update % options.saveFrequency == 0 {
+            if try isDue(options.saveFrequency, update: update, now: now, last: last.save) {
                 progress.elapsedSeconds = elapsed()
                 try save(onEvent: report)
                 lastSavedUpdates = update
+                last.save = now
             }
         }
         progress.elapsedSeconds = elapsed()
+        var validatedSinceSave = false
         if reason != .interrupted, validation != nil,
            progress.validations.last?.updates != progress.updates, progress.updates > 0 {
             try validateAndRecord(onEvent: report)
+            validatedSinceSave = true  // the model file's progress must record it
         }
-        let unsaved = progress.updates != lastSavedUpdates
+        let unsaved = progress.updates != lastSavedUpdates || validatedSinceSave
             || (communicator.isLeader && !FileManager.default.fileExists(atPath: modelPath))
         if try agreed(unsaved) { try save(onEvent: report) }
+        if options.averageLast > 1 && communicator.isLeader { try averageLastCheckpoints(onEvent: report) }
         return reason ?? .interrupted
+    }
+
+    /// Averages the newest `options.averageLast` numbered checkpoints into `model.average.s2s`.
+    private func averageLastCheckpoints(onEvent: (TrainingEvent) -> Void) throws {
+        let snapshots = try CheckpointFiles.numberedSnapshots(of: modelPath).suffix(options.averageLast)
+        guard snapshots.count > 1 else { return }
+        let path = CheckpointFiles.averagePath(for: modelPath)
+        try CheckpointIO.write(CheckpointIO.average(snapshots.map(\.path), s2sVersion: s2sVersion), to: path)
+        onEvent(.saved(path: path, best: false))
+    }
+
+    /// Whether an event of `frequency`, last at `last` seconds, is due after `update`; by time,
+    /// the ranks agree (their clocks differ), since every rank takes part in it.
+    private func isDue(_ frequency: Frequency, update: Int, now: Double, last: Double) throws -> Bool {
+        let due = frequency.isDue(updates: update, seconds: now, lastSeconds: last)
+        if case .seconds = frequency { return try agreed(due) }
+        return due
     }
 
     /// The next update's batches (`options.accumulate` of them), re-segmented for BPE-dropout
@@ -327,7 +390,7 @@ public final class Trainer {
     }
 
     /// Cross-entropy (and BLEU) on the validation set, recorded in `progress`; the best model
-    /// by cross-entropy is kept as `model.best.s2s`. Rank 0 validates and tells the others the
+    /// by `options.validationMetric` is kept as `model.best.s2s`. Rank 0 validates and tells the others the
     /// result, so every rank's schedule and early stopping stay the same.
     private func validateAndRecord(onEvent: (TrainingEvent) -> Void) throws {
         guard let validation else { return }
@@ -342,12 +405,14 @@ public final class Trainer {
                                       crossEntropy: crossEntropy, perplexity: exp(crossEntropy),
                                       bleu: bleu, time: progress.elapsedSeconds)
         progress.validations.append(record)
-        schedule.recordValidation(score: crossEntropy)
-        let improved = progress.bestScore.map { crossEntropy < $0 } ?? true
+        let metric = options.validationMetric
+        let score = metric == .bleu ? bleu ?? 0 : crossEntropy
+        schedule.recordValidation(score: metric.loss(crossEntropy: crossEntropy, bleu: bleu))
+        let improved = progress.bestScore.map { metric == .bleu ? score > $0 : score < $0 } ?? true
         if improved {
-            progress.bestScore = crossEntropy
+            progress.bestScore = score
             progress.bestUpdates = progress.updates
-            progress.bestMetric = "cross-entropy"
+            progress.bestMetric = metric.rawValue
             stalledValidations = 0
         } else {
             stalledValidations += 1
@@ -367,11 +432,11 @@ public final class Trainer {
     /// if enabled, greedy detokenized BLEU against the raw references; on all this process's
     /// workers.
     public func validate(_ validation: ValidationSet) throws -> (crossEntropy: Double, bleu: Double?) {
-        let (total, tokens) = try stepper.evaluate(validation.batches)
+        let (total, tokens) = try stepper.evaluate(validation.batches, parameters: publishedParameters)
         let crossEntropy = total / Double(max(tokens, 1))
         guard options.validationBLEU else { return (crossEntropy, nil) }
         // Made afresh each time: a decoder packs copies of the parameters as they stand.
-        let inference = try Seq2SeqInference(config: stepper.config, parameters: stepper.parameters)
+        let inference = try Seq2SeqInference(config: stepper.config, parameters: publishedParameters)
         let decoders = [inference] + (1..<stepper.workerCount).map { _ in inference.makeSibling() }
         let translator = Translator(decoders: decoders, options: TranslatorOptions(),
                                     encode: { [vocabulary] in vocabulary.encode($0) },
@@ -387,7 +452,7 @@ public final class Trainer {
                                           vocabulary: EmbeddedVocabulary(text: vocabulary.serialized()),
                                           progress: progress, trainingOptions: try JSONValue(encoding: options),
                                           corpusFingerprint: iterator.corpus.vocabularyFingerprint, s2sVersion: s2sVersion)
-        return Checkpoint(metadata: metadata, parameters: stepper.parameters)
+        return Checkpoint(metadata: metadata, parameters: publishedParameters)
     }
 
     /// Everything beyond the model that the next update depends on.
@@ -397,7 +462,8 @@ public final class Trainer {
                                                       rngStates: [:],
                                                       corpusPosition: try JSONValue(encoding: iterator.position),
                                                       extra: try JSONValue(encoding: ["stalledValidations": stalledValidations])),
-                      firstMoment: stepper.optimizer.firstMoment, secondMoment: stepper.optimizer.secondMoment)
+                      firstMoment: stepper.optimizer.firstMoment, secondMoment: stepper.optimizer.secondMoment,
+                      rawParameters: smoothing == nil ? nil : stepper.parameters)
     }
 
     /// Writes the model and its training state atomically (rank 0); keeps `options.keep`

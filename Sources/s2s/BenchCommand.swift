@@ -175,16 +175,28 @@ struct BenchProducts: ParsableCommand {
         let packed = zip(shapes, matrices).map { shape, matrix in
             matrix.withUnsafeBufferPointer { PackedMatrix($0.baseAddress!, k: shape.0, n: shape.1, ldb: shape.1) }
         }
+        let quantized = zip(shapes, matrices).map { shape, matrix in
+            matrix.withUnsafeBufferPointer { Int8Matrix($0.baseAddress!, k: shape.0, n: shape.1, ldb: shape.1) }
+        }
+        let scratch = Int8Scratch()
         let widest = shapes.map { max($0.0, $0.1) }.max()!
         let chosen = packedKernel ?? .best
-        print("openblas_core=\(BLAS.coreName) packed_kernel=\(chosen) threads=\(threads)")
+        print("openblas_core=\(BLAS.coreName) packed_kernel=\(chosen) int8_kernel=\(Int8Matrix.Kernel.best) threads=\(threads)")
+        print("packed_row_limit=\(PackedMatrix.rowLimit(threads: threads)) (the measured choice: packed copies up to it, OpenBLAS beyond)")
         for m in rowCounts {
             let a = (0..<(m * widest)).map { _ in rng.normal() }
             var out = [Float](repeating: 0, count: m * widest)
-            func step(packedProducts: Bool) -> Double {
+            func step(packedProducts: Bool, int8: Bool = false) -> Double {
                 let start = DispatchTime.now().uptimeNanoseconds
                 for (index, (k, n)) in shapes.enumerated() {
-                    if packedProducts {
+                    if int8 {
+                        a.withUnsafeBufferPointer { a in
+                            out.withUnsafeMutableBufferPointer { c in
+                                quantized[index].multiply(m: m, a: a.baseAddress!, lda: k, beta: 0, c: c.baseAddress!,
+                                                          ldc: n, scratch: scratch)
+                            }
+                        }
+                    } else if packedProducts {
                         a.withUnsafeBufferPointer { a in
                             out.withUnsafeMutableBufferPointer { c in
                                 packed[index].multiply(m: m, a: a.baseAddress!, lda: k, beta: 0, c: c.baseAddress!,
@@ -197,15 +209,17 @@ struct BenchProducts: ParsableCommand {
                 }
                 return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
             }
-            var openBLAS: [Double] = [], ours: [Double] = []
-            _ = step(packedProducts: false); _ = step(packedProducts: true)
+            var openBLAS: [Double] = [], ours: [Double] = [], eightBit: [Double] = []
+            _ = step(packedProducts: false); _ = step(packedProducts: true); _ = step(packedProducts: false, int8: true)
             for _ in 0..<repetitions {
                 openBLAS.append(step(packedProducts: false))
                 ours.append(step(packedProducts: true))
+                eightBit.append(step(packedProducts: false, int8: true))
             }
             let blasMedian = openBLAS.sorted()[repetitions / 2], packedMedian = ours.sorted()[repetitions / 2]
-            print(String(format: "rows=%d openblas_ms=%.3f packed_ms=%.3f speedup=%.2f", m, blasMedian, packedMedian,
-                         blasMedian / packedMedian))
+            let int8Median = eightBit.sorted()[repetitions / 2]
+            print(String(format: "rows=%d openblas_ms=%.3f packed_ms=%.3f speedup=%.2f int8_ms=%.3f int8_speedup=%.2f", m,
+                         blasMedian, packedMedian, blasMedian / packedMedian, int8Median, blasMedian / int8Median))
         }
     }
 }

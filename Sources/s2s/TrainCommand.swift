@@ -40,8 +40,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("valid-tgt"), help: "Validation target file.")
     var validTarget: String?
 
-    @Option(name: .customLong("valid-frequency"), help: "Validate every N updates.")
-    var validFrequency = TrainingOptions().validFrequency
+    @Option(name: .customLong("valid-frequency"), help: "Validate this often: N updates (500u) or training time (5m).")
+    var validFrequency = TrainingOptions().validFrequency.description
+
+    @Option(name: .customLong("valid-metric"), help: "Rank models by cross-entropy or bleu (the best model, early stopping, the plateau decay).")
+    var validMetric = TrainingOptions().validationMetric.rawValue
 
     @Flag(name: .customLong("no-valid-bleu"), help: "Validate by cross-entropy only (skip greedy decoding and BLEU).")
     var noValidationBLEU = false
@@ -98,8 +101,15 @@ struct TrainCommand: ParsableCommand {
           help: "Layer-normalize both projections of every GRU (as Nematus/Marian --layer-normalization; see BENCHMARKS.md).")
     var layerNormalization = ModelConfig.defaults.layerNormalization
 
-    @Option(name: .customLong("save-frequency"), help: "Write a checkpoint every N updates.")
-    var saveFrequency = TrainingOptions().saveFrequency
+    @Option(name: .customLong("save-frequency"), help: "Write a checkpoint this often: N updates (1000u) or training time (10m).")
+    var saveFrequency = TrainingOptions().saveFrequency.description
+
+    @Option(name: .customLong("exponential-smoothing"),
+            help: "Validate and save the parameters' moving average, moving this far towards them per update at least (Marian's option; 0: off).")
+    var exponentialSmoothing = TrainingOptions().exponentialSmoothing
+
+    @Option(name: .customLong("average-last"), help: "At the end, average the last N numbered checkpoints (--keep N or more) into model.average.s2s.")
+    var averageLast = TrainingOptions().averageLast
 
     @Option(help: "Also keep the last N numbered checkpoints (model.s2s.iterN).")
     var keep = TrainingOptions().keep
@@ -135,7 +145,17 @@ struct TrainCommand: ParsableCommand {
         for (name, value) in [("--emb", embeddingSize), ("--hidden", hiddenSize), ("--attention", attentionSize), ("--vocab-size", vocabularySize)]
         where value < 1 { throw ValidationError("\(name) must be positive") }
         if Frequency(parsing: displayFrequency) == nil { throw ValidationError("--disp-freq '\(displayFrequency)' is neither a number of updates (500u) nor a duration (10s, 5m)") }
-        if validFrequency < 1 || saveFrequency < 1 { throw ValidationError("--valid-frequency and --save-frequency must be positive") }
+        for (name, value) in [("--valid-frequency", validFrequency), ("--save-frequency", saveFrequency)]
+        where Frequency(parsing: value) == nil {
+            throw ValidationError("\(name) '\(value)' is neither a number of updates (500u) nor a duration (5m)")
+        }
+        if ValidationMetric(rawValue: validMetric) == nil { throw ValidationError("--valid-metric must be cross-entropy or bleu") }
+        if validMetric == ValidationMetric.bleu.rawValue && noValidationBLEU {
+            throw ValidationError("--valid-metric bleu needs validation BLEU: drop --no-valid-bleu")
+        }
+        if !(exponentialSmoothing >= 0 && exponentialSmoothing < 1) { throw ValidationError("--exponential-smoothing must be in [0, 1)") }
+        if averageLast < 0 { throw ValidationError("--average-last must be at least 0") }
+        if averageLast > 1 && keep < averageLast { throw ValidationError("--average-last \(averageLast) needs --keep \(averageLast) or more") }
         if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
         if let workers, workers < 1 { throw ValidationError("--workers must be positive") }
         if accumulate < 1 { throw ValidationError("--accumulate must be positive") }
@@ -211,8 +231,11 @@ struct TrainCommand: ParsableCommand {
         options.decay = LearningRateSchedule.Decay(rawValue: decay) ?? options.decay
         options.clipNorm = clipNorm
         options.displayFrequency = Frequency(parsing: displayFrequency) ?? options.displayFrequency
-        options.validFrequency = validFrequency
-        options.saveFrequency = saveFrequency
+        options.validFrequency = Frequency(parsing: validFrequency) ?? options.validFrequency
+        options.saveFrequency = Frequency(parsing: saveFrequency) ?? options.saveFrequency
+        options.validationMetric = ValidationMetric(rawValue: validMetric) ?? options.validationMetric
+        options.exponentialSmoothing = exponentialSmoothing
+        options.averageLast = averageLast
         options.keep = keep
         options.validationBLEU = !noValidationBLEU
         options.stopping = StoppingRule(timeLimitSeconds: timeLimit.flatMap(parseDuration), maxEpochs: maxEpochs,

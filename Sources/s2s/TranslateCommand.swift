@@ -64,6 +64,12 @@ struct TranslateCommand: ParsableCommand {
     @Option(name: .customLong("threads"), help: "Threads: batches are decoded this many at a time, one thread each (a lone batch uses them all).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    @Flag(name: .customLong("int8"), help: "Decode with the decoder step's matrices in 8 bits (faster; see README).")
+    var int8 = false
+
+    @Flag(name: .customLong("shortlist"), help: "Restrict each batch's output layer to its sentences' lexical shortlist (the model's, from `s2s shortlist`); scores are renormalized over it.")
+    var shortlist = false
+
     @Flag(name: .customLong("quiet"), help: "No progress or warnings on stderr.")
     var quiet = false
 
@@ -95,7 +101,10 @@ struct TranslateCommand: ParsableCommand {
             // A closed pipe (`| head -3`) ends the program quietly: EPIPE is handled on write.
             signal(SIGPIPE, SIG_IGN)
             BLAS.setThreads(threads)
-            let model = try TranslationModel(paths: models)
+            let model = try TranslationModel(paths: models, int8: int8, shortlist: shortlist)
+            if shortlist && nBest && !quiet {
+                printToStandardError("s2s: note: with --shortlist, scores are log-probabilities renormalized over each batch's shortlist")
+            }
             // One worker per thread: consecutive batches decode side by side.
             let translator = Translator(decoders: try (0..<threads).map { _ in try model.makeDecoder() },
                                         options: translatorOptions,

@@ -140,6 +140,63 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("--disp-freq"), refused.stderr)
     }
 
+    /// --exponential-smoothing saves the moving average (the model differs from the same run
+    /// without it); --average-last writes model.average.s2s, the same model `s2s average`
+    /// makes of the last checkpoints; --valid-metric bleu ranks by BLEU; frequencies by time.
+    func testSmoothingAveragingAndValidationOptions() throws {
+        func train(_ name: String, _ extra: [String]) throws {
+            let run = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", work + "/\(name).s2s",
+                                  "--max-updates", "6", "--seed", "4", "--valid-src", work + "/valid.en", "--valid-tgt",
+                                  work + "/valid.fr"] + extra + Self.tinyModel)
+            XCTAssertEqual(run.status, 0, "\(extra): \(run.stderr)")
+        }
+        func tensors(_ name: String) throws -> String {
+            try runS2S(["info", "--tensors", work + "/" + name]).stdout.components(separatedBy: "\ntensors\n").last ?? ""
+        }
+        try train("plain", ["--valid-frequency", "3u"])
+        try train("smooth", ["--valid-frequency", "3u", "--exponential-smoothing", "0.05"])
+        XCTAssertNotEqual(try tensors("smooth.s2s"), try tensors("plain.s2s"))
+        XCTAssertTrue(try String(contentsOfFile: work + "/smooth.s2s.state", encoding: .isoLatin1).contains("raw."))
+
+        try train("avg", ["--keep", "3", "--average-last", "3", "--save-frequency", "2u", "--valid-metric", "bleu",
+                          "--valid-frequency", "1h"])
+        let averaged = try runS2S(["average", work + "/avg.s2s.iter2", work + "/avg.s2s.iter4", work + "/avg.s2s.iter6",
+                                   "-o", work + "/by-hand.s2s"])
+        XCTAssertEqual(averaged.status, 0, averaged.stderr)
+        XCTAssertEqual(try tensors("avg.average.s2s"), try tensors("by-hand.s2s"))
+        let info = try runS2S(["info", work + "/avg.s2s"])
+        XCTAssertTrue(info.stdout.contains("best         bleu"), info.stdout)
+
+        let refused = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", work + "/x.s2s",
+                                  "--average-last", "3"] + Self.tinyModel)
+        XCTAssertTrue(refused.stderr.contains("--keep 3"), refused.stderr)
+    }
+
+    /// `s2s shortlist` stores a shortlist that `info` shows and `translate --shortlist` uses;
+    /// `--shortlist` on a model without one is one line naming the fix; `--int8` translates.
+    func testShortlistAndEightBitTranslation() throws {
+        let model = work + "/m.s2s", listed = work + "/listed.s2s"
+        let trained = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--max-updates", "4"]
+                                 + Self.tinyModel)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let learned = try runS2S(["shortlist", work + "/train.en", work + "/train.fr", "-m", model, "-o", listed,
+                                  "--per-source", "10", "--frequent", "5", "--quiet"])
+        XCTAssertEqual(learned.status, 0, learned.stderr)
+        let info = try runS2S(["info", listed])
+        XCTAssertTrue(info.stdout.contains("shortlist    up to 10 target pieces per source piece"), info.stdout)
+        XCTAssertFalse(try runS2S(["info", model]).stdout.contains("shortlist"))
+        let input = "a man rides a bike\nthe house\n"
+        for flags in [["--shortlist"], ["--int8"], ["--int8", "--shortlist", "--beam", "3"]] {
+            let translated = try runS2S(["translate", "-m", listed, "--quiet"] + flags, input: input)
+            XCTAssertEqual(translated.status, 0, "\(flags): \(translated.stderr)")
+            XCTAssertEqual(translated.stdout.split(separator: "\n", omittingEmptySubsequences: false).count, 3, "\(flags)")
+        }
+        let missing = try runS2S(["translate", "-m", model, "--shortlist"], input: input)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("has no shortlist: learn one with `s2s shortlist"), missing.stderr)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+    }
+
     func testSIGINTSavesACheckpointThatResumeContinues() throws {
         let model = work + "/m.s2s"
         let process = try startS2S(["train", work + "/train.en", work + "/train.fr", "-o", model,

@@ -99,12 +99,22 @@ final class CheckpointIOTests: XCTestCase {
         XCTAssertThrowsError(try ModelFile(path: CheckpointIO.statePath(for: path))) {
             XCTAssertEqual($0 as? ContainerError, .wrongKind(path: path + ".state", expected: "S2SMODEL", found: "S2SSTATE"))
         }
-        var newer = ContainerWriter(magic: "S2SMODEL", version: 2)
+        let next = CheckpointFormat.version + 1
+        var newer = ContainerWriter(magic: "S2SMODEL", version: next)
         try newer.setMetadata(checkpoint.metadata)
         try newer.write(to: path)
         XCTAssertThrowsError(try ModelFile(path: path)) {
-            XCTAssertEqual($0 as? ContainerError, .newerVersion(path: path, version: 2, supported: 1))
+            XCTAssertEqual($0 as? ContainerError, .newerVersion(path: path, version: next, supported: CheckpointFormat.version))
         }
+        // A version 1 file (before shortlists) still reads.
+        var older = ContainerWriter(magic: "S2SMODEL", version: 1)
+        try older.setMetadata(checkpoint.metadata)
+        for entry in checkpoint.parameters.entries {
+            older.add(name: entry.name, shape: entry.shape, floats: UnsafeBufferPointer(checkpoint.parameters.tensor(entry.name)))
+        }
+        try older.write(to: path)
+        XCTAssertEqual(try ModelFile(path: path).formatVersion, 1)
+        XCTAssertNil(try ModelFile(path: path).shortlist)
         XCTAssertThrowsError(try ModelFile(path: directory + "/absent.s2s")) { XCTAssertTrue($0 is IOError) }
         XCTAssertThrowsError(try ModelFile(path: directory)) { XCTAssertEqual($0 as? IOError, .isDirectory(path: directory)) }
     }

@@ -104,6 +104,42 @@ final class Seq2SeqInferenceTests: XCTestCase {
         }
     }
 
+    /// A shortlist of every target id computes exactly what the whole output layer does, in
+    /// fp32 and in 8 bits; a real shortlist gives −∞ outside the batch's list and probabilities
+    /// that sum to 1 over it.
+    func testShortlistOfEveryIdIsExactAndAShortOneRenormalizes() throws {
+        for (tied, int8) in [(false, false), (true, false), (false, true)] {
+            let config = GradientCheck.tinyConfig(tied: tied)
+            let parameters = try Seq2SeqParameters.initialized(for: config, seed: 12)
+            let v = config.targetVocabularySize
+            let everything = try Shortlist(lists: Array(repeating: (0..<Int32(v)).map { $0 }, count: config.sourceVocabularySize),
+                                           perSource: v, frequent: [])
+            let few = try Shortlist(lists: (0..<config.sourceVocabularySize).map { [Int32(4 + $0 % 5)] }, perSource: 1,
+                                    frequent: [9])
+            func decode(_ shortlist: Shortlist?) throws -> [Float] {
+                let inference = try Seq2SeqInference(config: config, parameters: parameters, int8: int8)
+                inference.shortlist = shortlist
+                try inference.begin(sources: [[5, 6, 3], [7, 3]])
+                var out = [Float](repeating: 0, count: 2 * v)
+                out.withUnsafeMutableBufferPointer { inference.step(previousTokens: [2, 2], logProbabilities: $0) }
+                out.withUnsafeMutableBufferPointer { inference.step(previousTokens: [4, 8], logProbabilities: $0) }
+                return out
+            }
+            XCTAssertEqual(try decode(everything), try decode(nil), "tied \(tied), int8 \(int8)")
+            let restricted = try decode(few)
+            let allowed = Set(few.candidates(for: [[5, 6, 3], [7, 3]]).map(Int.init))
+            XCTAssertTrue(allowed.count < v)
+            for row in 0..<2 {
+                var total = 0.0
+                for id in 0..<v {
+                    let value = restricted[row * v + id]
+                    if allowed.contains(id) { total += exp(Double(value)) } else { XCTAssertEqual(value, -.infinity) }
+                }
+                XCTAssertEqual(total, 1, accuracy: 1e-5)
+            }
+        }
+    }
+
     func testBadSourcesAreTypedErrors() throws {
         let config = GradientCheck.tinyConfig()
         let inference = try Seq2SeqInference(config: config, parameters: Seq2SeqParameters.initialized(for: config, seed: 1))

@@ -201,6 +201,23 @@ final class Seq2SeqModelTests: XCTestCase {
         XCTAssertEqual(normalized.entries.count, a.entries.count - 1 + 8)
     }
 
+    /// A fresh model's first loss is near ln V, tied or not: its first logits have about unit
+    /// variance (a tied target embedding starts at N(0, 1/E), not N(0, 1)).
+    func testFirstLossIsNearTheUniformLoss() throws {
+        for tied in [false, true] {
+            var config = ModelConfig(sourceVocabularySize: 500, targetVocabularySize: 500)
+            config.embeddingSize = 128
+            config.hiddenSize = 64
+            config.attentionSize = 64
+            config.tiedEmbeddings = tied
+            config.labelSmoothing = 0
+            let model = try Seq2SeqModel(config: config, seed: 3)
+            let batch = GradientCheck.batch(sourceLengths: [9, 7, 12, 5], targetLengths: [8, 11, 6, 9], config: config, seed: 4)
+            let loss = Double(try model.evaluate(batch: batch).meanLoss)
+            XCTAssertEqual(loss, log(500), accuracy: 1.0, "tied \(tied)")
+        }
+    }
+
     func testBadConfigurationsAreTypedErrors() {
         var config = GradientCheck.tinyConfig()
         config.hiddenSize = 0

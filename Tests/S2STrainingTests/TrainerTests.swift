@@ -70,8 +70,8 @@ final class TrainerTests: XCTestCase {
         options.bpeDropout = bpeDropout
         options.learningRate = 3e-3
         options.warmupUpdates = 10
-        options.validFrequency = 1000
-        options.saveFrequency = 1000
+        options.validFrequency = .updates(1000)
+        options.saveFrequency = .updates(1000)
         options.validationBLEU = false
         options.stopping = StoppingRule(maxUpdates: maxUpdates)
         options.batching = BatchingOptions(targetTokensPerBatch: 600, seed: 7)
@@ -125,6 +125,52 @@ final class TrainerTests: XCTestCase {
                                 corpus: setup.corpus, validation: nil, modelPath: directory + "/plain.s2s", s2sVersion: "test")
         _ = try plain.run(shouldStop: { false }, onEvent: { _ in })
         XCTAssertFalse(Array(straight.stepper.model.parameters.values) == Array(plain.stepper.model.parameters.values))
+    }
+
+    /// With exponential smoothing the model file holds the moving average and the state the
+    /// parameters; N updates straight equal N/2, save, resume, N/2 in both, bit for bit.
+    func testSmoothedRunResumesExactly() throws {
+        BLAS.setThreads(1)
+        let setup = try makeSetup()
+        var smoothed = options(maxUpdates: 12)
+        smoothed.exponentialSmoothing = 0.01
+        let straight = try Trainer(config: setup.config, options: smoothed, vocabulary: setup.vocabulary, corpus: setup.corpus,
+                                   validation: nil, modelPath: directory + "/straight.s2s", s2sVersion: "test")
+        _ = try straight.run(shouldStop: { false }, onEvent: { _ in })
+        var half = smoothed
+        half.stopping = StoppingRule(maxUpdates: 6)
+        let first = try Trainer(config: setup.config, options: half, vocabulary: setup.vocabulary, corpus: setup.corpus,
+                                validation: nil, modelPath: directory + "/halves.s2s", s2sVersion: "test")
+        _ = try first.run(shouldStop: { false }, onEvent: { _ in })
+        let second = try Trainer(resuming: SavedRun(path: directory + "/halves.s2s"), options: smoothed, corpus: setup.corpus,
+                                 validation: nil, s2sVersion: "test")
+        _ = try second.run(shouldStop: { false }, onEvent: { _ in })
+        let average = try XCTUnwrap(straight.smoothing?.average)
+        XCTAssertTrue(Array(straight.stepper.parameters.values) == Array(second.stepper.parameters.values), "parameters")
+        XCTAssertTrue(Array(average.values) == Array(try XCTUnwrap(second.smoothing?.average).values), "average")
+        XCTAssertFalse(Array(average.values) == Array(straight.stepper.parameters.values), "the average is not θ")
+        let (checkpoint, state) = try CheckpointIO.resume(from: directory + "/straight.s2s")
+        XCTAssertTrue(Array(checkpoint.parameters.values) == Array(average.values), "the model file holds the average")
+        XCTAssertTrue(Array(try XCTUnwrap(state.rawParameters).values) == Array(straight.stepper.parameters.values))
+    }
+
+    /// IBM Model 1 on real pairs: a common word's list starts with its translation, lists are
+    /// at most as long as asked, and the frequent pieces are the corpus's most frequent.
+    func testShortlistLearnsTranslations() throws {
+        let setup = try makeSetup()
+        var options = ShortlistLearner.Options()
+        options.perSource = 5
+        options.frequent = 3
+        let shortlist = try ShortlistLearner.learn(corpus: setup.corpus, sourceVocabularySize: setup.vocabulary.size,
+                                                   targetVocabularySize: setup.vocabulary.size, options: options)
+        XCTAssertEqual(shortlist.sourceVocabularySize, setup.vocabulary.size)
+        XCTAssertEqual(shortlist.frequent.count, 3)
+        let man = setup.vocabulary.encode("man"), homme = setup.vocabulary.encode("homme")
+        XCTAssertEqual(man.count, 1)
+        XCTAssertEqual(homme.count, 1)
+        let list = shortlist.targets[Int(shortlist.offsets[Int(man[0])])..<Int(shortlist.offsets[Int(man[0]) + 1])]
+        XCTAssertLessThanOrEqual(list.count, 5)
+        XCTAssertTrue(list.prefix(2).contains(homme[0]), "man → \(list.map { setup.vocabulary.piece(for: $0) })")
     }
 
     func testStopRequestSavesALoadableCheckpoint() throws {
@@ -189,8 +235,8 @@ final class CopyTaskTests: XCTestCase {
         var options = TrainingOptions()
         options.learningRate = 3e-3
         options.warmupUpdates = 20
-        options.validFrequency = 100_000
-        options.saveFrequency = 100_000
+        options.validFrequency = .updates(100_000)
+        options.saveFrequency = .updates(100_000)
         options.validationBLEU = true
         options.stopping = StoppingRule(maxUpdates: 500)
         options.batching = BatchingOptions(targetTokensPerBatch: 300, seed: 2)
