@@ -78,30 +78,19 @@ public final class Int8Matrix: @unchecked Sendable {
         return bound
     }
 
-    /// C ← A·op(B) + β·C (β 0 or 1) with A's rows quantized into `scratch`. A: [m, k] (leading
+    /// C ← A·op(B) + β·C (β 0 or 1) with A's rows quantized into `scratch` (rounded to nearest,
+    /// ties to even). A: [m, k] (leading
     /// dimension lda), C: [m, n] (leading dimension ldc).
     public func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, beta: Float, c: UnsafeMutablePointer<Float>,
                          ldc: Int, scratch: Int8Scratch, kernel: Kernel = .best) {
         precondition(kernel != .avx512vnni || CPUFeatures.hasAVX512VNNI, "the VNNI kernel needs a CPU with AVX-512 VNNI")
         let (rows, rowScales, sums) = scratch.reserve(rows: m, rowBytes: rowBytes, columns: n)
         for i in 0..<m {
-            let row = a + i * lda, out = rows + i * rowBytes
-            var largest: Float = 0
-            for index in 0..<k { largest = max(largest, abs(row[index])) }
-            let scale = largest > 0 ? largest / 127 : 1
-            rowScales[i] = scale
-            let inverse = 1 / scale
-            for index in 0..<k { out[index] = Int8(max(-127, min(127, (row[index] * inverse).rounded()))) }
-            for index in k..<rowBytes { out[index] = 0 }
+            rowScales[i] = s2s_int8_quantize_row(a + i * lda, Int32(k), rows + i * rowBytes, Int32(rowBytes))
         }
         integerProduct(m: m, rows: rows, sums: sums, kernel: kernel)
         for i in 0..<m {
-            let scale = rowScales[i], sumRow = sums + i * n, out = c + i * ldc
-            if beta == 0 {
-                for j in 0..<n { out[j] = Float(sumRow[j]) * scale * scales[j] }
-            } else {
-                for j in 0..<n { out[j] += Float(sumRow[j]) * scale * scales[j] }
-            }
+            s2s_int8_dequantize_row(sums + i * n, Int32(n), rowScales[i], scales, beta == 0 ? 0 : 1, c + i * ldc)
         }
     }
 

@@ -24,4 +24,11 @@ void s2s_int8_gemm_avx2(int m, int n, int k, const int8_t *a, int lda, const int
 // AVX-512 VNNI: vpdpbusd on a + 128 (unsigned) and b, then − 128 × the column sums.
 void s2s_int8_gemm_avx512vnni(int m, int n, int k, const int8_t *a, int lda, const int8_t *packed,
                               const int32_t *column_sums, int32_t *c, int ldc);
+
+// A row of k floats quantized to int8 with scale max |x| / 127 (returned), rounding to nearest;
+// out is zero-padded to `bytes` (AVX2).
+float s2s_int8_quantize_row(const float *x, int k, int8_t *out, int bytes);
+// out[j] (+)= sums[j] · row_scale · column_scales[j] for j < n (AVX2).
+void s2s_int8_dequantize_row(const int32_t *sums, int n, float row_scale, const float *column_scales, int accumulate,
+                             float *out);
 #endif
