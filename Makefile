@@ -13,15 +13,19 @@ WORK ?= work
 setup:
 	@scripts/setup.sh
 
+# The binary users run is the one the tests run: both are built with the same flags
+# (testability changes no arithmetic, and a second flag set would rebuild everything twice).
+SWIFT_FLAGS := -c $(CONFIG) -Xswiftc -enable-testing
+
 build: setup
-	$(SWIFT) build -c $(CONFIG) --product s2s
+	$(SWIFT) build $(SWIFT_FLAGS) --product s2s
 
 # Optimized build with testability (@testable imports): the numeric tests (gradient checks,
 # short training runs) are 10–50× faster than in a debug build, which keeps CI short. The tests
 # that need real text read Multi30k from $(CORPUS) (fetched into data/cache when ../shared is
 # absent, see scripts/corpus-path.sh).
 test: setup
-	S2S_CORPUS="$(CORPUS)" $(SWIFT) test -c release -Xswiftc -enable-testing --disable-swift-testing
+	S2S_CORPUS="$(CORPUS)" $(SWIFT) test $(SWIFT_FLAGS) --disable-swift-testing
 
 demo: build
 	@scripts/demo.sh "$(BIN)" "$(CORPUS)" "$(WORK)"

@@ -20,7 +20,7 @@ marks=$(for m in 5 10 15 20 30 60; do [ "$m" -le "$minutes" ] && echo "$m"; done
 
 score() {  # score HYPOTHESES → "BLEU chrF2"
   local bleu chrf
-  bleu=$("$bin" eval --bleu -r "$corpus/test_2016_flickr.fr" "$1" | sed -n 's/^BLEU.* = \([0-9.]*\).*/\1/p')
+  bleu=$("$bin" eval --bleu -r "$corpus/test_2016_flickr.fr" "$1" | sed -n 's/^BLEU[^=]* = \([0-9.]*\).*/\1/p')
   chrf=$("$bin" eval --chrf -r "$corpus/test_2016_flickr.fr" "$1" | sed -n 's/^chrF2.* = \([0-9.]*\).*/\1/p')
   echo "$bleu $chrf"
 }

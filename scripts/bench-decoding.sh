@@ -4,7 +4,7 @@
 # side with the plain-PyTorch peer's greedy decoding at the same size (E 256, H 512, 8k vocab).
 #
 # Usage: scripts/bench-decoding.sh S2S_BIN CORPUS_DIR WORK_DIR MODEL
-#   S2S_BIN     a release build of s2s (swift build -c release → .build/release/s2s)
+#   S2S_BIN     the s2s binary (`make build` → .build/release/s2s)
 #   CORPUS_DIR  ../shared/corpora/multi30k-en-fr (holds test_2016_flickr.en)
 #   WORK_DIR    scratch directory for outputs and timing logs
 #   MODEL       a trained model file (E 256, H 512, ~8k vocabulary for a fair comparison)
@@ -114,7 +114,7 @@ for search in "greedy:beam1" "beam5:beam5"; do
     base="$work/decoding-$file-batch$batched.out"
     for mode in $modes; do
         out="$base"; [ "$mode" = fp32 ] || out="$work/decoding-$mode-$file-batch$batched.out"
-        bleu=$("$s2s" eval --bleu -r "$reference" "$out" | sed -n 's/^BLEU.* = \([0-9.]*\).*/\1/p')
+        bleu=$("$s2s" eval --bleu -r "$reference" "$out" | sed -n 's/^BLEU[^=]* = \([0-9.]*\).*/\1/p')
         chrf=$("$s2s" eval --chrf -r "$reference" "$out" | sed -n 's/^chrF2.* = \([0-9.]*\).*/\1/p')
         test="-"
         [ "$mode" = fp32 ] || test=$("$s2s" eval --bleu -r "$reference" "$base" --paired-bs "$out" | grep -m1 -o 'p = [0-9.]*' || echo "?")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # s2s eval vs sacreBLEU: corpus BLEU and chrF on a 100,000-line hypothesis/reference pair.
 # Usage: scripts/bench-metrics.sh S2S_BIN CORPUS_DIR WORK_DIR
-#   S2S_BIN     a release build of s2s (swift build -c release; .build/release/s2s)
+#   S2S_BIN     the s2s binary (`make build` → .build/release/s2s)
 #   CORPUS_DIR  Multi30k en-fr (train.fr is repeated to 100k lines as reference)
 #   WORK_DIR    scratch directory for the generated files
 # Needs sacreBLEU: pip install sacrebleu (SACREBLEU=/path/to/sacrebleu overrides the command;

@@ -12,6 +12,12 @@ public enum CPUFeatures {
     /// "GenuineIntel", "AuthenticAMD", … (the `vendor_id` line), or "".
     public static let vendor: String = cpuInfoLine("vendor_id") ?? ""
 
+    /// The `cpu family`, `model` and `stepping` lines ("" when absent): with the vendor, what
+    /// tells two kinds of CPU apart when `model name` does not (some hypervisors shorten it).
+    public static let family: String = cpuInfoLine("cpu family") ?? ""
+    public static let model: String = cpuInfoLine("model\t") ?? cpuInfoLine("model ") ?? ""
+    public static let stepping: String = cpuInfoLine("stepping") ?? ""
+
     /// The AVX-512 subsets LLVM's skylake-avx512 target uses (F, DQ, CD, BW, VL), which the
     /// S2SPanelKernels module is compiled for. The kernel lists them only when it has
     /// enabled the 512-bit registers. `S2S_MAX_CPU_ISA=avx2` in the environment keeps s2s's own

@@ -182,7 +182,10 @@ struct BenchProducts: ParsableCommand {
         let widest = shapes.map { max($0.0, $0.1) }.max()!
         let chosen = packedKernel ?? .best
         print("openblas_core=\(BLAS.coreName) packed_kernel=\(chosen) int8_kernel=\(Int8Matrix.Kernel.best) threads=\(threads)")
-        print("packed_row_limit=\(PackedMatrix.rowLimit(threads: threads)) (the measured choice: packed copies up to it, OpenBLAS beyond)")
+        print("packed_row_limit=\(PackedMatrix.rowLimit(threads: threads)) (the choice in use: packed copies up to it, OpenBLAS beyond; kept in \(ProductPaths.cacheFile ?? "no cache"))")
+        let fresh = ProductPaths.measure(threads: threads)
+        print("measured_now=\(fresh.limit) " + fresh.timings.map { String(format: "%d:%.2f", $0.rows, $0.openBLAS / $0.packed) }
+            .joined(separator: " ") + " (rows:OpenBLAS/packed time on [512, 1536])")
         for m in rowCounts {
             let a = (0..<(m * widest)).map { _ in rng.normal() }
             var out = [Float](repeating: 0, count: m * widest)

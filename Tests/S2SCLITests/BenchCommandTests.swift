@@ -22,4 +22,28 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("row counts"), bad.stderr)
     }
+
+    /// The packed-row limit is measured once per kind of CPU and thread count, kept in the
+    /// cache file, and read back from it by the next process.
+    func testProductPathLimitIsCachedPerMachine() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("s2s-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let arguments = ["bench", "products", "--rows", "1", "--vocab", "50", "--emb", "8", "--hidden", "12",
+                         "--attention", "10", "--threads", "1", "--repetitions", "1"]
+        let environment = ["S2S_CACHE_DIR": directory.path]
+        let first = try runProgram(try s2sBinary(), arguments, environment: environment)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let cache = directory.appendingPathComponent("product-paths")
+        let fields = try String(contentsOf: cache, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t") }
+        XCTAssertEqual(fields.count, 1)
+        XCTAssertEqual(fields.first?.count, 3)
+        XCTAssertEqual(fields.first?[1], "1", "the thread count")
+        let limit = try XCTUnwrap(fields.first.flatMap { Int($0[2]) })
+        XCTAssertTrue(first.stdout.contains("packed_row_limit=\(limit) "), first.stdout)
+        // A limit no measurement gives shows the second process reads the file and does not measure.
+        try Data("\(fields[0][0])\t1\t7\n".utf8).write(to: cache)
+        let second = try runProgram(try s2sBinary(), arguments, environment: environment)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertTrue(second.stdout.contains("packed_row_limit=7 "), second.stdout)
+    }
 }
