@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // s2s — a command-line GRU encoder-decoder NMT toolkit on OpenBLAS.
 import Foundation
 import PackageDescription
@@ -29,6 +29,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The HTTP server of `s2s serve`, without its optional configuration-file support.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // Native libraries, each behind one module map.
@@ -62,6 +66,16 @@ let package = Package(
         .target(name: "S2SMetrics", dependencies: ["S2SCore"], swiftSettings: checked),
         // The ranks of a multi-process job (Open MPI under `mpirun`, else one process).
         .target(name: "S2SDistributed", dependencies: ["CMPI"], swiftSettings: checked),
+        // Translation as a service: requests from many clients batched into shared decoding
+        // rounds, with queue limits and deadlines (no HTTP).
+        .target(name: "S2SService", dependencies: ["S2SCore", "S2SDecoding"], swiftSettings: checked),
+        // `s2s serve`'s HTTP APIs (LibreTranslate's, OpenNMT-py's, Prometheus metrics) on Hummingbird.
+        .target(name: "S2SServer", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+            "S2SDecoding", "S2SService",
+        ], swiftSettings: checked),
         .target(name: "S2STraining",
                 dependencies: ["S2SCore", "S2SIO", "S2SContainer", "S2STensor", "S2SSubword", "S2SCorpus", "S2SModel",
                                "S2SCheckpoint", "S2SDecoding", "S2SMetrics", "S2SDistributed"],
@@ -71,7 +85,7 @@ let package = Package(
         .executableTarget(name: "s2s", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             "S2SCore", "S2SIO", "S2STensor", "S2SSubword", "S2SCorpus", "S2SModel", "S2SCheckpoint", "S2SDecoding",
-            "S2SMetrics", "S2SDistributed", "S2STraining",
+            "S2SMetrics", "S2SDistributed", "S2STraining", "S2SService", "S2SServer",
         ], swiftSettings: checked),
 
         // Tests mirror Sources: one target per library, plus the command line's.
@@ -88,6 +102,7 @@ let package = Package(
         .testTarget(name: "S2SDecodingTests", dependencies: ["S2SCore", "S2SIO", "S2STensor", "S2SModel", "S2SDecoding"]),
         .testTarget(name: "S2STrainingTests", dependencies: ["S2SCore", "S2STensor", "S2SSubword", "S2SCorpus", "S2SModel",
                                                              "S2SCheckpoint", "S2STraining"]),
+        .testTarget(name: "S2SServiceTests", dependencies: ["S2SCore", "S2SDecoding", "S2SService"]),
         .testTarget(name: "S2SCLITests", dependencies: ["s2s", "S2SIO", "S2SCorpus", "S2SDecoding"], exclude: ["Fixtures"]),
     ]
 )

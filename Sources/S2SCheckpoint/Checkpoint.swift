@@ -76,6 +76,41 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
     }
 }
 
+/// A model's source and target languages, as ISO 639-1 codes ("en", "fr").
+public struct LanguagePair: Codable, Equatable, Sendable {
+    public var source: String
+    public var target: String
+
+    public init(source: String, target: String) {
+        self.source = source
+        self.target = target
+    }
+
+    /// "en:fr" → en→fr; nil unless both sides are non-empty.
+    public init?(_ text: String) {
+        let sides = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard sides.count == 2, !sides[0].isEmpty, !sides[1].isEmpty else { return nil }
+        self.init(source: sides[0].lowercased(), target: sides[1].lowercased())
+    }
+
+    /// The pair that training files' names end in, as Moses-style corpora are named
+    /// (`train.en`, `train.fr.gz`); nil unless both end in a different two-letter code.
+    public static func fromCorpusPaths(source: String, target: String) -> LanguagePair? {
+        func code(_ path: String) -> String? {
+            var name = URL(fileURLWithPath: path).lastPathComponent
+            if name.hasSuffix(".gz") { name.removeLast(3) }
+            guard let dot = name.lastIndex(of: ".") else { return nil }
+            let suffix = name[name.index(after: dot)...]
+            return suffix.count == 2 && suffix.allSatisfy({ $0.isASCII && $0.isLetter }) ? suffix.lowercased() : nil
+        }
+        guard let sourceCode = code(source), let targetCode = code(target), sourceCode != targetCode else { return nil }
+        return LanguagePair(source: sourceCode, target: targetCode)
+    }
+
+    /// "en:fr".
+    public var description: String { "\(source):\(target)" }
+}
+
 /// Everything in a model file's header: the JSON `metadata` object of an `S2SMODEL` container.
 public struct CheckpointMetadata: Codable, Equatable, Sendable {
     /// The network's hyperparameters.
@@ -96,11 +131,13 @@ public struct CheckpointMetadata: Codable, Equatable, Sendable {
     public var checkpointID: String
     /// For an averaged model, the files averaged.
     public var averagedFrom: [String]?
+    /// The languages it translates between, when known (from the training files' names).
+    public var languages: LanguagePair?
 
     public init(config: ModelConfig, vocabulary: EmbeddedVocabulary, progress: TrainingProgress = TrainingProgress(),
                 trainingOptions: JSONValue = .object([:]), corpusFingerprint: String? = nil,
                 s2sVersion: String, createdAt: Date = Date(), checkpointID: String = Fingerprint.randomIdentifier(),
-                averagedFrom: [String]? = nil) {
+                averagedFrom: [String]? = nil, languages: LanguagePair? = nil) {
         self.config = config
         self.vocabulary = vocabulary
         self.progress = progress
@@ -110,6 +147,7 @@ public struct CheckpointMetadata: Codable, Equatable, Sendable {
         self.s2sVersion = s2sVersion
         self.checkpointID = checkpointID
         self.averagedFrom = averagedFrom
+        self.languages = languages
     }
 
     /// `date` as ISO 8601 UTC with seconds.

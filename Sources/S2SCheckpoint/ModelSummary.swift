@@ -43,6 +43,8 @@ public struct ModelSummary: Codable, Equatable, Sendable {
     public var bestMetric: String?
     public var trainingOptions: JSONValue
     public var averagedFrom: [String]?
+    /// The languages it translates between, when recorded.
+    public var languages: LanguagePair?
     /// The stored lexical shortlist: target pieces listed in all, the longest list, the
     /// frequent pieces always kept (nil without one).
     public var shortlist: ShortlistSummary?
@@ -79,6 +81,7 @@ public struct ModelSummary: Codable, Equatable, Sendable {
         bestMetric = metadata.progress.bestMetric
         trainingOptions = metadata.trainingOptions
         averagedFrom = metadata.averagedFrom
+        languages = metadata.languages
         shortlist = model.shortlist.map { list in
             ShortlistSummary(targets: list.targets.count,
                              longestList: zip(list.offsets, list.offsets.dropFirst()).map { Int($1 - $0) }.max() ?? 0,
@@ -100,6 +103,7 @@ public struct ModelSummary: Codable, Equatable, Sendable {
         lines.append("written      \(createdAt) by s2s \(s2sVersion)")
         lines.append("vocabulary   source \(grouped(sourceVocabularySize)), target \(grouped(targetVocabularySize)) (fingerprint \(vocabularyFingerprint))")
         if let corpusFingerprint { lines.append("corpus       fingerprint \(corpusFingerprint)") }
+        if let languages { lines.append("languages    \(languages.source) → \(languages.target)") }
         if let averagedFrom { lines.append("averaged     \(averagedFrom.joined(separator: " "))") }
         if let shortlist {
             lines.append("shortlist    up to \(grouped(shortlist.longestList)) target pieces per source piece "

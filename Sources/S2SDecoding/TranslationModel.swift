@@ -11,6 +11,8 @@ public struct TranslationModel {
     public var networks: [Seq2SeqInference]
     /// The vocabulary of the first model, which encodes and decodes for all of them.
     public var vocabulary: SubwordVocabulary
+    /// The first model's languages, when its file records them.
+    public var languages: LanguagePair?
     /// Source text → source pieces, without `</s>` (the Translator appends it).
     public var encode: (String) -> [Int32] { { [vocabulary] in vocabulary.encode($0) } }
     /// Target pieces (no `</s>`) → detokenized text.
@@ -28,12 +30,14 @@ public struct TranslationModel {
         var vocabulary: SubwordVocabulary?
         var firstFingerprint = ""
         var firstShortlist: Shortlist?
+        var languages: LanguagePair?
         for path in paths {
             let checkpoint = try CheckpointIO.read(from: path)
             if vocabulary == nil {
                 vocabulary = try SubwordVocabulary(serialized: checkpoint.vocabulary.text, name: path)
                 firstFingerprint = checkpoint.vocabulary.fingerprint
                 firstShortlist = checkpoint.shortlist
+                languages = checkpoint.metadata.languages
             } else if checkpoint.vocabulary.fingerprint != firstFingerprint {
                 throw TranslationModelError.vocabularyMismatch(path: path, firstPath: first)
             }
@@ -45,6 +49,7 @@ public struct TranslationModel {
         }
         self.networks = networks
         self.vocabulary = vocabulary!
+        self.languages = languages
     }
 
     /// A decoder over the networks (an ensemble when there are several). Each call makes a new

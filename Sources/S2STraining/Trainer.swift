@@ -183,6 +183,8 @@ public final class Trainer {
     public let smoothing: ExponentialSmoothing?
     private let modelPath: String
     private let s2sVersion: String
+    /// Recorded in every saved model (`s2s serve` and `info` read it).
+    public var languages: LanguagePair?
     private var communicator: Communicator { stepper.communicator }
 
     /// A new run: fresh parameters from `config` and `options.seed`.
@@ -451,7 +453,8 @@ public final class Trainer {
         let metadata = CheckpointMetadata(config: stepper.config,
                                           vocabulary: EmbeddedVocabulary(text: vocabulary.serialized()),
                                           progress: progress, trainingOptions: try JSONValue(encoding: options),
-                                          corpusFingerprint: iterator.corpus.vocabularyFingerprint, s2sVersion: s2sVersion)
+                                          corpusFingerprint: iterator.corpus.vocabularyFingerprint, s2sVersion: s2sVersion,
+                                          languages: languages)
         return Checkpoint(metadata: metadata, parameters: publishedParameters)
     }
 

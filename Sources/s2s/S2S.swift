@@ -8,7 +8,7 @@ struct S2S: ParsableCommand {
         commandName: "s2s",
         abstract: "Neural machine translation on a CPU: subword vocabularies, GRU encoder-decoder training, decoding and BLEU.",
         version: S2SVersion.string,
-        subcommands: [VocabCommand.self, EncodeCommand.self, DecodeCommand.self, PrepareCommand.self, TrainCommand.self, TranslateCommand.self, Eval.self, InfoCommand.self, AverageCommand.self, ShortlistCommand.self, PlotCommand.self, Bench.self]
+        subcommands: [VocabCommand.self, EncodeCommand.self, DecodeCommand.self, PrepareCommand.self, TrainCommand.self, TranslateCommand.self, Eval.self, InfoCommand.self, AverageCommand.self, ShortlistCommand.self, PlotCommand.self, ServeCommand.self, Bench.self]
     )
 
     /// Entry point: fast BLAS kernels first (this may restart the process), then the command.

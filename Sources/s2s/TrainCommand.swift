@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import S2SCheckpoint
 import S2SCorpus
 import S2SDistributed
 import S2SIO
@@ -127,6 +128,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Append one JSON object per report and validation to this file (see `s2s plot`).")
     var log: String?
 
+    @Option(help: ArgumentHelp("Source and target languages, recorded in the model for `s2s serve` (default: the files' suffixes, as train.en train.fr).",
+                               valueName: "SRC:TGT"))
+    var languages: String?
+
     @Option(name: .customLong("disp-freq"), help: "Report the mean training loss this often: N updates (500u) or training time (10s, 5m).")
     var displayFrequency = TrainingOptions().displayFrequency.description
 
@@ -136,6 +141,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if !dryRun && output == nil { throw ValidationError("missing -o FILE: where to write the model") }
+        if let languages, LanguagePair(languages) == nil { throw ValidationError("--languages '\(languages)' is not SRC:TGT, such as en:fr") }
         if (validSource == nil) != (validTarget == nil) { throw ValidationError("give both --valid-src and --valid-tgt") }
         if let timeLimit, parseDuration(timeLimit) == nil { throw ValidationError("--time-limit '\(timeLimit)' is not a duration such as 30m, 1h30m or 90s") }
         if LearningRateSchedule.Decay(rawValue: decay) == nil { throw ValidationError("--lr-decay must be inverse-sqrt, plateau or constant") }
@@ -274,6 +280,10 @@ struct TrainCommand: ParsableCommand {
                                   validation: validation, modelPath: output, s2sVersion: S2SVersion.string,
                                   parallelism: parallelism)
         }
+        let files = data.text.files
+        trainer.languages = languages.flatMap(LanguagePair.init)
+            ?? (files.count == 2 ? LanguagePair.fromCorpusPaths(source: files[0], target: files[1]) : nil)
+            ?? savedRun?.checkpoint.metadata.languages
         var logWriter = try parallelism.communicator.isLeader ? log.map { try AppendingLog(path: $0) } : nil
         installStopSignalHandlers()
         let display = TrainingDisplay(progressLine: progressLine, timeLimit: options.stopping.timeLimitSeconds)
