@@ -7,15 +7,27 @@ import Darwin
 /// Writes files so that a reader — or a crash at any moment — sees either the old complete
 /// file or the new complete file, never a partial one: write to a temporary file in the same
 /// folder, fsync it, rename it over the target, fsync the folder.
+///
+/// Only a regular file can be replaced that way. A path that names something else — a device
+/// (`/dev/null`), a FIFO, `/dev/stdout` — is written in place, as `cat > path` would, and
+/// never replaced by a regular file; a symbolic link has its target replaced, not the link.
 public enum AtomicFile {
     /// Fails now, before any long work, if `path` could not be written later: its folder must
     /// exist and be writable, and `path` must not be a directory.
     public static func checkWritable(_ path: String) throws {
         var info = stat()
-        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            throw IOError.isDirectory(path: path)
+        if stat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: throw IOError.isDirectory(path: path)
+            case S_IFREG: break
+            default:  // written in place: the folder does not matter, the device or FIFO does
+                guard access(path, W_OK) == 0 else {
+                    throw IOError.cannotWrite(path: path, reason: systemErrorMessage(errno))
+                }
+                return
+            }
         }
-        let directory = directoryOf(path)
+        let directory = directoryOf(resolvingSymbolicLinks(path))
         guard access(directory, W_OK) == 0 else {
             throw IOError.cannotWrite(path: path, reason: "folder '\(directory)': \(systemErrorMessage(errno))")
         }
@@ -24,8 +36,13 @@ public enum AtomicFile {
     /// Writes the file by handing `body` a buffered writer on a temporary sibling, then
     /// publishes it with rename. If `body` throws, the temporary file is removed and `path` is
     /// untouched.
-    public static func write(to path: String, _ body: (inout FileWriter) throws -> Void) throws {
-        try checkWritable(path)
+    public static func write(to requestedPath: String, _ body: (inout FileWriter) throws -> Void) throws {
+        try checkWritable(requestedPath)
+        let path = resolvingSymbolicLinks(requestedPath)
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            return try writeInPlace(to: requestedPath, resolved: path, body)
+        }
         let template = path + ".tmp.XXXXXX"
         var templateBytes = Array(template.utf8CString)
         let fd = templateBytes.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -48,6 +65,33 @@ public enum AtomicFile {
         }
         let dirFD = open(directoryOf(path), O_RDONLY)
         if dirFD >= 0 { fsync(dirFD); close(dirFD) }
+    }
+
+    /// Writes into what `resolved` names (a device, a FIFO) without replacing it.
+    private static func writeInPlace(to path: String, resolved: String,
+                                     _ body: (inout FileWriter) throws -> Void) throws {
+        let fd = open(resolved, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard fd >= 0 else { throw IOError.cannotWrite(path: path, reason: systemErrorMessage(errno)) }
+        defer { close(fd) }
+        var writer = FileWriter(fileDescriptor: fd, name: path)
+        try body(&writer)
+        try writer.flush()
+    }
+
+    /// The file a symbolic link finally names (the path itself when it is none, or dangles:
+    /// then the link's target is created where it points, as other tools do).
+    static func resolvingSymbolicLinks(_ path: String) -> String {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK else { return path }
+        if let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(path, &target, target.count - 1)
+        guard length > 0 else { return path }
+        let link = String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return link.hasPrefix("/") ? link : directoryOf(path) + "/" + link
     }
 
     /// Writes `bytes` to `path` atomically.

@@ -35,6 +35,30 @@ final class SubwordCommandTests: XCTestCase {
         XCTAssertEqual(fromIds.stdout, decoded.stdout)
     }
 
+    /// `-o /dev/null` discards the vocabulary and leaves the device a device (as root, a
+    /// rename would have replaced it with a regular file); `-o /dev/stdout` writes it to the
+    /// pipe; `-o link` replaces the link's target and keeps the link.
+    func testOutputThatIsADeviceOrALinkIsWrittenThrough() throws {
+        let discarded = try run(["vocab", work + "/train.txt", "-o", "/dev/null", "--size", "300", "--quiet"])
+        XCTAssertEqual(discarded.status, 0, discarded.stderr)
+        var info = stat()
+        XCTAssertEqual(stat("/dev/null", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR, "/dev/null is still a device")
+        let piped = try run(["vocab", work + "/train.txt", "-o", "/dev/stdout", "--size", "300", "--quiet"])
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        XCTAssertEqual(try run(["vocab", work + "/train.txt", "-o", work + "/v.s2sv", "--size", "300"]).status, 0)
+        XCTAssertEqual(Data(piped.stdout.utf8), FileManager.default.contents(atPath: work + "/v.s2sv"),
+                       "the vocabulary went down the pipe")
+        try FileManager.default.createSymbolicLink(atPath: work + "/link.s2sv", withDestinationPath: "v.s2sv")
+        XCTAssertEqual(try run(["vocab", work + "/train.txt", "-o", work + "/link.s2sv", "--size", "320"]).status, 0)
+        XCTAssertEqual(lstat(work + "/link.s2sv", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFLNK, "the link is still a link")
+        let encoded = try run(["encode", "-v", work + "/link.s2sv"], input: "A man\n")
+        XCTAssertEqual(encoded.status, 0, encoded.stderr)
+        XCTAssertNotEqual(FileManager.default.contents(atPath: work + "/v.s2sv"), Data(piped.stdout.utf8),
+                          "the link's target holds the new, larger vocabulary")
+    }
+
     func testSameInputGivesAByteIdenticalVocabulary() throws {
         XCTAssertEqual(try run(["vocab", work + "/train.txt", "-o", work + "/a.s2sv", "--size", "320"]).status, 0)
         XCTAssertEqual(try run(["vocab", work + "/train.txt", "-o", work + "/b.s2sv", "--size", "320"]).status, 0)

@@ -78,4 +78,44 @@ final class LineReaderTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), ["out.txt"])
         XCTAssertThrowsError(try AtomicFile.checkWritable(directory + "/missing-dir/x"))
     }
+
+    /// A device, a FIFO or a symbolic link is never replaced by a regular file: the device and
+    /// the FIFO are written in place, the link's target is replaced and the link stays.
+    func testAtomicWriteKeepsDevicesFIFOsAndLinks() throws {
+        try AtomicFile.write(text: "discarded", to: "/dev/null")
+        var info = stat()
+        XCTAssertEqual(stat("/dev/null", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR, "/dev/null is still a device")
+
+        let fifo = directory + "/pipe"
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let copy = directory + "/from-pipe"
+        let reader = Thread {
+            let fd = open(fifo, O_RDONLY)
+            var bytes: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                bytes += buffer[0..<n]
+            }
+            close(fd)
+            FileManager.default.createFile(atPath: copy, contents: Data(bytes))
+        }
+        reader.start()
+        try AtomicFile.write(text: "through the pipe", to: fifo)
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: directory + "/from-pipe") { usleep(10_000) }
+        XCTAssertEqual(try String(contentsOfFile: directory + "/from-pipe", encoding: .utf8), "through the pipe")
+        XCTAssertEqual(lstat(fifo, &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFIFO, "the FIFO is still a FIFO")
+
+        try FileManager.default.createDirectory(atPath: directory + "/real", withIntermediateDirectories: true)
+        try AtomicFile.write(text: "old", to: directory + "/real/target.txt")
+        try FileManager.default.createSymbolicLink(atPath: directory + "/link.txt", withDestinationPath: "real/target.txt")
+        try AtomicFile.write(text: "new", to: directory + "/link.txt")
+        XCTAssertEqual(lstat(directory + "/link.txt", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFLNK, "the link is still a link")
+        XCTAssertEqual(try String(contentsOfFile: directory + "/real/target.txt", encoding: .utf8), "new")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory + "/real"), ["target.txt"],
+                       "no temporary left beside the target")
+    }
 }
