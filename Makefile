@@ -7,7 +7,7 @@ BIN := .build/$(CONFIG)/s2s
 CORPUS ?= $(shell scripts/corpus-path.sh)
 WORK ?= work
 
-.PHONY: setup build test demo bench fuzz clean
+.PHONY: setup build manual-tool test demo bench fuzz install clean
 
 # Native libraries from Debian, installed only when missing.
 setup:
@@ -24,8 +24,13 @@ build: setup
 # short training runs) are 10–50× faster than in a debug build, which keeps CI short. The tests
 # that need real text read Multi30k from $(CORPUS) (fetched into data/cache when ../shared is
 # absent, see scripts/corpus-path.sh).
-test: setup
+test: setup manual-tool
 	S2S_CORPUS="$(CORPUS)" $(SWIFT) test $(SWIFT_FLAGS) --disable-swift-testing
+
+# swift-argument-parser's man-page generator, built beside s2s: `make install` writes the man
+# page with it, and the tests check that page.
+manual-tool: setup
+	$(SWIFT) build $(SWIFT_FLAGS) --product generate-manual
 
 demo: build
 	@scripts/demo.sh "$(BIN)" "$(CORPUS)" "$(WORK)"
@@ -37,6 +42,19 @@ bench: build
 FUZZ_SECONDS ?= 60
 fuzz: setup
 	@scripts/fuzz/fuzz.sh $(FUZZ_SECONDS)
+
+# The binary, its man page (from the argument parser's own description of every option) and
+# shell completions for bash, zsh and fish, under PREFIX.
+PREFIX ?= /usr/local
+install: build manual-tool
+	install -d "$(PREFIX)/bin" "$(PREFIX)/share/man/man1" "$(PREFIX)/share/bash-completion/completions" \
+		"$(PREFIX)/share/zsh/site-functions" "$(PREFIX)/share/fish/vendor_completions.d"
+	install -m 755 "$(BIN)" "$(PREFIX)/bin/s2s"
+	.build/$(CONFIG)/generate-manual "$(BIN)" --output-directory "$(PREFIX)/share/man/man1"
+	"$(BIN)" --generate-completion-script bash > "$(PREFIX)/share/bash-completion/completions/s2s"
+	"$(BIN)" --generate-completion-script zsh > "$(PREFIX)/share/zsh/site-functions/_s2s"
+	"$(BIN)" --generate-completion-script fish > "$(PREFIX)/share/fish/vendor_completions.d/s2s.fish"
+	@echo "installed s2s in $(PREFIX)/bin, its man page in $(PREFIX)/share/man/man1"
 
 clean:
 	rm -rf .build $(WORK)

@@ -14,7 +14,7 @@ struct S2S: ParsableCommand {
     /// Entry point: fast BLAS kernels first (this may restart the process), then the command.
     static func main() {
         BLASKernels.restartWithFastKernelsIfNeeded()
-        main(nil)
+        main(OptionalValueOptions.expand(Array(CommandLine.arguments.dropFirst())))
     }
 }
 

@@ -46,7 +46,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("normalize"), help: "Length normalization α (see `translate --normalize`).")
     var lengthNormalization = RequestSearch().lengthNormalization
 
-    @Option(name: .customLong("batch"), help: "Sentences decoded together in one batch.")
+    @Option(name: [.customLong("batch-size"), .customLong("batch")], help: "Sentences decoded together in one batch.")
     var batchSize = ServiceOptions().batchSize
 
     @Option(name: .customLong("max-queue"), help: "Sentences that may wait for decoding; requests beyond get 503 with Retry-After.")

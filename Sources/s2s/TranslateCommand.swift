@@ -30,7 +30,8 @@ struct TranslateCommand: ParsableCommand {
     @Option(name: .customLong("beam"), help: "Beam size; 1 is greedy search.")
     var beamSize = SearchOptions().beamSize
 
-    @Option(name: .customLong("batch"), help: "Sentences decoded together (sorted by length, output in input order).")
+    @Option(name: [.customLong("batch-size"), .customLong("batch")],
+            help: "Sentences decoded together (sorted by length, output in input order).")
     var batchSize = TranslatorOptions().batchSize
 
     @Option(name: .customLong("maxi-batch"), help: "Batches read ahead and sorted by length together (greedy search decodes them as one stream, handed out when done).")
@@ -48,8 +49,19 @@ struct TranslateCommand: ParsableCommand {
             help: "Length normalization α: rank by log P / ((5 + |Y|) / 6)^α; 0 turns it off.")
     var lengthNormalization = LengthPenalty.standard.alpha
 
-    @Flag(name: .customLong("n-best"), help: "Print the whole beam: `id ||| translation ||| score`, best first.")
-    var nBest = false
+    @Option(name: .customLong("n-best"),
+            help: ArgumentHelp("Print the K best translations of each line, `id ||| translation ||| score`, best first; `--n-best` alone prints the whole beam.",
+                               valueName: "K"))
+    var nBestCount: Int?
+
+    /// Whether the n-best format was asked for.
+    var nBest: Bool { nBestCount != nil }
+
+    /// Translations per line: K, the whole beam for a bare `--n-best` (parsed as 0), else 1.
+    var nBestSize: Int {
+        guard let count = nBestCount else { return 1 }
+        return count == 0 ? beamSize : count
+    }
 
     @Flag(name: .customLong("scores"), help: "Append ` ||| score` to each translation.")
     var scores = false
@@ -85,10 +97,16 @@ struct TranslateCommand: ParsableCommand {
         if !(maxLengthFactor > 0) { throw ValidationError("--max-length-factor must be positive") }
         if !(lengthNormalization >= 0) { throw ValidationError("--normalize must be ≥ 0") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let count = nBestCount {
+            if count < 0 { throw ValidationError("--n-best must be at least 1") }
+            if count > beamSize {
+                throw ValidationError("--n-best \(count) is more than the beam keeps (--beam \(beamSize)); give --beam \(count) or more")
+            }
+        }
     }
 
     var translatorOptions: TranslatorOptions {
-        let search = SearchOptions(beamSize: beamSize, nBest: nBest ? beamSize : 1,
+        let search = SearchOptions(beamSize: beamSize, nBest: nBestSize,
                                    lengthPenalty: LengthPenalty(alpha: lengthNormalization),
                                    maxLengthFactor: maxLengthFactor,
                                    collectAttention: alignment || attentionPlotDirectory != nil)

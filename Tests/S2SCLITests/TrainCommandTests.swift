@@ -65,6 +65,31 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(plotted.status, 0, plotted.stderr)
     }
 
+    /// `translate --n-best K` prints K translations per line, `--n-best` the whole beam, and
+    /// K past the beam is a usage error; `--batch-size` is `--batch`.
+    func testNBestCountAndBatchSizeAlias() throws {
+        let model = work + "/m.s2s"
+        let trained = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--max-updates", "3"] + Self.tinyModel)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let input = "a man rides a bike\nthe house\n"
+        func ids(_ output: String) -> [String] {
+            output.split(separator: "\n").map { String($0.split(separator: " ").first ?? "") }
+        }
+        let two = try runS2S(["translate", "-m", model, "--beam", "4", "--n-best", "2"], input: input)
+        XCTAssertEqual(two.status, 0, two.stderr)
+        XCTAssertEqual(ids(two.stdout), ["0", "0", "1", "1"], two.stdout)
+        let whole = try runS2S(["translate", "-m", model, "--beam", "4", "--n-best"], input: input)
+        XCTAssertEqual(ids(whole.stdout), ["0", "0", "0", "0", "1", "1", "1", "1"], whole.stdout)
+        XCTAssertTrue(whole.stdout.hasPrefix(two.stdout.split(separator: "\n")[0] + "\n"), "the same best first")
+        let tooMany = try runS2S(["translate", "-m", model, "--beam", "2", "--n-best", "3"], input: input)
+        XCTAssertEqual(tooMany.status, 64)
+        XCTAssertTrue(tooMany.stderr.contains("--n-best 3 is more than the beam keeps (--beam 2)"), tooMany.stderr)
+        let batch = try runS2S(["translate", "-m", model, "--batch", "1"], input: input)
+        let batchSize = try runS2S(["translate", "-m", model, "--batch-size", "1"], input: input)
+        XCTAssertEqual(batchSize.status, 0, batchSize.stderr)
+        XCTAssertEqual(batchSize.stdout, batch.stdout)
+    }
+
     /// The model-size options end up in the model's stored configuration, and such a model
     /// (tied, layer-normalized) translates.
     func testModelOptionsAreStoredInTheModel() throws {

@@ -4,9 +4,9 @@ import XCTest
 
 final class TranslateCommandTests: XCTestCase {
     func testOptionsMapToTranslatorOptions() throws {
-        let command = try TranslateCommand.parse(["-m", "a.s2s", "--model", "b.s2s", "--beam", "5", "--batch", "16",
-                                                  "--normalize", "1", "--n-best", "--alignment",
-                                                  "--max-length-factor", "3", "--max-source-length", "50", "in.txt"])
+        let command = try TranslateCommand.parse(OptionalValueOptions.expand([
+            "-m", "a.s2s", "--model", "b.s2s", "--beam", "5", "--batch", "16", "--normalize", "1", "--n-best", "--alignment",
+            "--max-length-factor", "3", "--max-source-length", "50", "in.txt"]))
         XCTAssertEqual(command.models, ["a.s2s", "b.s2s"])
         XCTAssertEqual(command.files, ["in.txt"])
         let options = command.translatorOptions
@@ -17,6 +17,19 @@ final class TranslateCommandTests: XCTestCase {
         XCTAssertEqual(options.search.lengthPenalty, LengthPenalty(alpha: 1))
         XCTAssertEqual(options.search.maxLengthFactor, 3)
         XCTAssertTrue(options.search.collectAttention, "--alignment needs attention")
+    }
+
+    /// `--n-best` alone means the whole beam, `--n-best K` K of it, whatever follows.
+    func testNBestTakesAnOptionalCount() throws {
+        XCTAssertEqual(OptionalValueOptions.expand(["--n-best"]), ["--n-best", "0"])
+        XCTAssertEqual(OptionalValueOptions.expand(["--n-best", "in.txt"]), ["--n-best", "0", "in.txt"])
+        XCTAssertEqual(OptionalValueOptions.expand(["--n-best", "3", "--beam", "5"]), ["--n-best", "3", "--beam", "5"])
+        XCTAssertEqual(OptionalValueOptions.expand(["--", "--n-best"]), ["--", "--n-best"])
+        let three = try TranslateCommand.parse(OptionalValueOptions.expand(["-m", "m", "--beam", "5", "--n-best", "3"]))
+        XCTAssertEqual(three.translatorOptions.search.nBest, 3)
+        let all = try TranslateCommand.parse(OptionalValueOptions.expand(["-m", "m", "--n-best", "--beam", "4"]))
+        XCTAssertEqual(all.translatorOptions.search.nBest, 4)
+        XCTAssertThrowsError(try TranslateCommand.parse(["-m", "m", "--beam", "2", "--n-best", "3"]))
     }
 
     func testDefaultsAreGreedyOneBest() throws {
