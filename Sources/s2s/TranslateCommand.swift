@@ -85,6 +85,10 @@ struct TranslateCommand: ParsableCommand {
     @Flag(name: .customLong("quiet"), help: "No progress or warnings on stderr.")
     var quiet = false
 
+    @Flag(name: .customLong("progress"),
+          help: "Show progress on stderr even when it is not a terminal (plain lines; a live line is shown on a terminal when the input is a file).")
+    var progress = false
+
     @Argument(help: "Source text files (plain or gzip); stdin when none.")
     var files: [String] = []
 
@@ -132,11 +136,14 @@ struct TranslateCommand: ParsableCommand {
             }
             let formatter = TranslationFormatter(nBest: nBest, scores: scores, alignment: alignment)
             var output = StandardOutput()
+            let inputs = files.isEmpty ? ["-"] : files
+            let meter = TranslationProgress(inputs: inputs, forced: progress, quiet: quiet)
             let emit: (LineTranslation) throws -> Void = { line in
                 output.append(formatter.format(line))
                 if let directory = attentionPlotDirectory { try writePlot(line, model: model, directory: directory) }
+                meter?.lineDone()
             }
-            for path in files.isEmpty ? ["-"] : files {
+            for path in inputs {
                 try TranslationStream.run(
                     reader: try LineReader(path: path), translator: translator,
                     invalidUTF8: { name, line in
@@ -146,6 +153,7 @@ struct TranslateCommand: ParsableCommand {
             }
             try translator.flush(emit: emit, batchFinished: { output.flush() })
             output.flush()
+            meter?.finish()
         }
     }
 
@@ -182,5 +190,65 @@ struct StandardOutput {
             offset += written
         }
         pending.removeAll(keepingCapacity: true)
+    }
+}
+
+/// `translate`'s progress on stderr: sentences done, sentences/s and, when every input is a
+/// plain file (its lines counted first), the ETA. Shown live when stderr is a terminal and the
+/// input is files (not stdin, where a user types and reads), as plain lines every 10 s with
+/// `--progress`, never with `--quiet`; the translations on stdout are the same either way.
+final class TranslationProgress {
+    private let line: ProgressLine
+    private let total: Int?
+    private let start = Date()
+    private var done = 0
+    private var lastShown = Date.distantPast
+
+    /// Nil when nothing is to be shown.
+    init?(inputs: [String], forced: Bool, quiet: Bool) {
+        let fromFiles = !inputs.contains("-")
+        guard !quiet, forced || (isatty(STDERR_FILENO) == 1 && fromFiles) else { return nil }
+        line = ProgressLine(quiet: false)
+        total = fromFiles ? Self.countLines(inputs) : nil
+    }
+
+    func lineDone() {
+        done += 1
+        let now = Date()
+        guard now.timeIntervalSince(lastShown) >= 0.25 else { return }
+        lastShown = now
+        line.update(text(now: now))
+    }
+
+    func finish() {
+        line.update(text(now: Date()), force: true)
+        line.finish()
+    }
+
+    private func text(now: Date) -> String {
+        let seconds = max(now.timeIntervalSince(start), 1e-3)
+        let rate = Double(done) / seconds
+        var text = "s2s: translated \(done)"
+        if let total { text += "/\(total)" }
+        text += String(format: " sentences, %.1f sent/s, %@", rate, formatDuration(seconds))
+        if let total, done < total, rate > 0 { text += ", ETA " + formatDuration(Double(total - done) / rate) }
+        return text
+    }
+
+    /// Lines of plain (not gzip) files, as the reader counts them (a last line without a
+    /// newline counts); nil when any input is compressed or unreadable.
+    private static func countLines(_ paths: [String]) -> Int? {
+        var total = 0
+        for path in paths {
+            guard !path.hasSuffix(".gz"), let handle = FileHandle(forReadingAtPath: path) else { return nil }
+            defer { try? handle.close() }
+            var lines = 0, last: UInt8 = 0x0A
+            while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                lines += chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                last = chunk.last!
+            }
+            total += lines + (last == 0x0A ? 0 : 1)
+        }
+        return total
     }
 }

@@ -90,6 +90,29 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(batchSize.stdout, batch.stdout)
     }
 
+    /// `translate --progress` reports on stderr (sentences of the counted total, speed) and
+    /// changes nothing on stdout; without it, stderr that is not a terminal gets nothing, and
+    /// `--quiet` silences even `--progress`.
+    func testTranslateProgress() throws {
+        let model = work + "/m.s2s"
+        let trained = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--max-updates", "2"] + Self.tinyModel)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let plain = try runS2S(["translate", "-m", model, work + "/valid.en"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(plain.stderr, "")
+        let shown = try runS2S(["translate", "-m", model, "--progress", work + "/valid.en"])
+        XCTAssertEqual(shown.stdout, plain.stdout)
+        let last = shown.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(last.hasPrefix("s2s: translated 6/6 sentences, "), shown.stderr)
+        XCTAssertTrue(shown.stderr.contains(" sent/s, "), shown.stderr)
+        let piped = try runS2S(["translate", "-m", model, "--progress"], input: "a man\nthe house\n")
+        XCTAssertTrue((piped.stderr.split(separator: "\n").last ?? "").hasPrefix("s2s: translated 2 sentences, "),
+                      "stdin: no total, \(piped.stderr)")
+        let quiet = try runS2S(["translate", "-m", model, "--progress", "--quiet", work + "/valid.en"])
+        XCTAssertEqual(quiet.stderr, "")
+        XCTAssertEqual(quiet.stdout, plain.stdout)
+    }
+
     /// The model-size options end up in the model's stored configuration, and such a model
     /// (tied, layer-normalized) translates.
     func testModelOptionsAreStoredInTheModel() throws {
