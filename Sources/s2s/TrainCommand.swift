@@ -168,44 +168,53 @@ struct TrainCommand: ParsableCommand {
         if data.preparedPath != nil && data.text.vocabularyPath == nil && !resume && !dryRun {
             throw ValidationError("--data needs the vocabulary it was prepared with: -v FILE")
         }
-        if data.text.tsvPath != nil && data.text.vocabularyPath == nil && !resume {
-            throw ValidationError("--tsv needs a vocabulary (-v FILE): a stream cannot be read twice to learn one")
-        }
     }
 
     func run() {
         runReportingErrors {
-            let communicator = try makeCommunicator()
-            distributedJob = communicator
-            let cores = coresOfThisRank()
-            BLAS.setThreads(threads ?? cores)
-            let parallelism = Parallelism(workers: workers ?? cores, communicator: communicator)
-            let quiet = quiet || !communicator.isLeader
-            // Pre-flight: everything cheap to check, before any long work.
-            if let output { try AtomicFile.checkWritable(output) }
-            if let log { try AtomicFile.checkWritable(log) }
-            for path in [data.text.files, [validSource, validTarget, data.preparedPath].compactMap { $0 }].joined() where path != "-" {
-                _ = try LineReader(path: path)
-            }
-            let savedRun = try resume ? output.map { try SavedRun(path: $0, vocabularyPath: data.text.vocabularyPath) } : nil
-            let progressLine = ProgressLine(quiet: quiet)
-            let clock = ContinuousClock()
-            if dryRun, let prepared = data.preparedPath, data.text.vocabularyPath == nil {
-                // Checking a prepared corpus needs no vocabulary: it is already encoded.
-                let loadStart = clock.now
-                try printDryRun(corpus: PreparedCorpus.open(prepared), loadTime: clock.now - loadStart)
-                return
-            }
-            let vocabulary = try savedRun?.vocabulary ?? obtainVocabulary(progress: progressLine)
-            let loadStart = clock.now
-            let corpus = try data.loadCorpus(encoder: vocabulary, quiet: quiet)
-            if dryRun {
-                try printDryRun(corpus: corpus, loadTime: clock.now - loadStart)
-                return
-            }
-            try train(corpus: corpus, vocabulary: vocabulary, savedRun: savedRun, parallelism: parallelism,
-                      progressLine: progressLine, quiet: quiet)
+            // A new vocabulary is learned from the pairs before they are encoded, and stdin
+            // cannot be read twice: it is copied once to a temporary file, read from there.
+            guard data.text.tsvPath == "-" && data.text.vocabularyPath == nil && !resume else { return try trainOrCheck() }
+            let spool = try StreamSpool()
+            defer { spool.remove() }
+            var reading = self
+            reading.data.text.tsvPath = spool.path
+            try reading.trainOrCheck()
         }
+    }
+
+    /// Trains (or, with `--dry-run`, checks the data) as the options say.
+    private func trainOrCheck() throws {
+        let communicator = try makeCommunicator()
+        distributedJob = communicator
+        let cores = coresOfThisRank()
+        BLAS.setThreads(threads ?? cores)
+        let parallelism = Parallelism(workers: workers ?? cores, communicator: communicator)
+        let quiet = quiet || !communicator.isLeader
+        // Pre-flight: everything cheap to check, before any long work.
+        if let output { try AtomicFile.checkWritable(output) }
+        if let log { try AtomicFile.checkWritable(log) }
+        for path in [data.text.files, [validSource, validTarget, data.preparedPath].compactMap { $0 }].joined() where path != "-" {
+            _ = try LineReader(path: path)
+        }
+        let savedRun = try resume ? output.map { try SavedRun(path: $0, vocabularyPath: data.text.vocabularyPath) } : nil
+        let progressLine = ProgressLine(quiet: quiet)
+        let clock = ContinuousClock()
+        if dryRun, let prepared = data.preparedPath, data.text.vocabularyPath == nil {
+            // Checking a prepared corpus needs no vocabulary: it is already encoded.
+            let loadStart = clock.now
+            try printDryRun(corpus: PreparedCorpus.open(prepared), loadTime: clock.now - loadStart)
+            return
+        }
+        let vocabulary = try savedRun?.vocabulary ?? obtainVocabulary(progress: progressLine)
+        let loadStart = clock.now
+        let corpus = try data.loadCorpus(encoder: vocabulary, quiet: quiet)
+        if dryRun {
+            try printDryRun(corpus: corpus, loadTime: clock.now - loadStart)
+            return
+        }
+        try train(corpus: corpus, vocabulary: vocabulary, savedRun: savedRun, parallelism: parallelism,
+                  progressLine: progressLine, quiet: quiet)
     }
 
     /// The statistics of `--dry-run`: what was read, kept and filtered, and how it batches.
@@ -223,10 +232,13 @@ struct TrainCommand: ParsableCommand {
     /// The vocabulary of a new run: from -v, or learned on the training files.
     private func obtainVocabulary(progress: ProgressLine) throws -> SubwordVocabulary {
         if let path = data.text.vocabularyPath { return try SubwordVocabulary(contentsOfFile: path) }
-        progress.note("s2s: learning a joint \(vocabularySize)-piece BPE vocabulary on \(data.text.files.joined(separator: " ")) (give -v to reuse one)")
+        // A TSV line's tab is whitespace to the learner, so its two sides count as both files' would.
+        let files = data.text.tsvPath.map { [$0] } ?? data.text.files
+        let shown = data.text.tsvPath.map { _ in "the --tsv pairs" } ?? files.joined(separator: " ")
+        progress.note("s2s: learning a joint \(vocabularySize)-piece BPE vocabulary on \(shown) (give -v to reuse one)")
         var options = SubwordVocabulary.LearnOptions()
         options.size = vocabularySize
-        return try SubwordVocabulary.learn(files: data.text.files, options: options)
+        return try SubwordVocabulary.learn(files: files, options: options)
     }
 
     /// The training options the command line describes.

@@ -113,6 +113,35 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(quiet.stdout, plain.stdout)
     }
 
+    /// `paste a b | s2s train --tsv - -o m.s2s`: with no vocabulary given, stdin is copied once
+    /// to a temporary file (removed afterwards), the vocabulary is learned from it and the
+    /// pairs are encoded from it; the model is the one `train SRC TGT` makes from the same pairs.
+    func testTSVFromStdinWithoutAVocabulary() throws {
+        let english = try String(contentsOfFile: work + "/train.en", encoding: .utf8).split(separator: "\n")
+        let french = try String(contentsOfFile: work + "/train.fr", encoding: .utf8).split(separator: "\n")
+        let pairs = zip(english, french).map { "\($0)\t\($1)" }.joined(separator: "\n") + "\n"
+        let spool = work + "/tmp"
+        try FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
+        let options = ["--max-updates", "2", "--seed", "3"] + Self.tinyModel.filter { $0 != "--quiet" }
+        let streamed = try runProgram(try s2sBinary(), ["train", "--tsv", "-", "-o", work + "/tsv.s2s"] + options,
+                                      input: pairs, environment: ["TMPDIR": spool])
+        XCTAssertEqual(streamed.status, 0, streamed.stderr)
+        XCTAssertTrue(streamed.stderr.contains("learning a joint 300-piece BPE vocabulary on the --tsv pairs"), streamed.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: spool), [], "the copy of stdin is removed")
+        let fromFiles = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", work + "/files.s2s"] + options)
+        XCTAssertEqual(fromFiles.status, 0, fromFiles.stderr)
+        let input = "a man rides a red bike\nthe house 3\n"
+        let a = try runS2S(["translate", "-m", work + "/tsv.s2s"], input: input)
+        let b = try runS2S(["translate", "-m", work + "/files.s2s"], input: input)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(a.stdout, b.stdout, "the same pairs give the same model")
+        let tsvFile = work + "/pairs.tsv"
+        try pairs.write(toFile: tsvFile, atomically: true, encoding: .utf8)
+        let fromTSVFile = try runS2S(["train", "--tsv", tsvFile, "-o", work + "/tsvfile.s2s"] + options)
+        XCTAssertEqual(fromTSVFile.status, 0, fromTSVFile.stderr)
+        XCTAssertEqual(try runS2S(["translate", "-m", work + "/tsvfile.s2s"], input: input).stdout, b.stdout)
+    }
+
     /// The model-size options end up in the model's stored configuration, and such a model
     /// (tied, layer-normalized) translates.
     func testModelOptionsAreStoredInTheModel() throws {
