@@ -74,7 +74,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
-            "S2SDecoding", "S2SService",
+            "S2SContainer", "S2SDecoding", "S2SService",
         ], swiftSettings: checked),
         .target(name: "S2STraining",
                 dependencies: ["S2SCore", "S2SIO", "S2SContainer", "S2STensor", "S2SSubword", "S2SCorpus", "S2SModel",

@@ -103,8 +103,9 @@ if [ -n "$onmt_model" ]; then
  "models": [{"id": 0, "model": "$(basename "$onmt_model")", "timeout": -1, "on_timeout": "unload", "load": true,
              "opt": {"gpu": -1, "beam_size": $beam, "batch_size": 64, "max_length": 100}}]}
 EOF
-        OMP_NUM_THREADS="$threads" "$(dirname "$python")/onmt_server" --ip 127.0.0.1 --port "$port" --url_root /translator \
-            --config "$work/onmt-server.json" > "$work/onmt-server.log" 2>&1 &
+        # OpenNMT-py 3.5 predates torch.load's weights_only default.
+        TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 OMP_NUM_THREADS="$threads" "$(dirname "$python")/onmt_server" --ip 127.0.0.1 --port "$port" --url_root /translator \
+            --model_config "$work/onmt-server.json" > "$work/onmt-server.log" 2>&1 &
         server=$!
         wait_for "http://127.0.0.1:$port/translator/health"
         for clients in $clients_list; do

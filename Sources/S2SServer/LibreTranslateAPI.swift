@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import S2SContainer
 import S2SDecoding
 import S2SService
 
@@ -89,7 +90,7 @@ struct LibreTranslateAPI {
         }
         let results = try await translateLines(batch.lines, with: model.service, search: search, timeout: options.timeout)
         let best = batch.texts(results)
-        var answer: [String: JSONAnswer] = [
+        var answer: [String: JSONValue] = [
             "translatedText": fields.qIsList ? .strings(best) : .string(best[0]),
         ]
         if alternatives > 0 {
@@ -102,13 +103,13 @@ struct LibreTranslateAPI {
                 }
                 return list
             }
-            answer["alternatives"] = fields.qIsList ? .stringLists(lists) : .strings(lists[0])
+            answer["alternatives"] = fields.qIsList ? .array(lists.map { .strings($0) }) : .strings(lists[0])
         }
         if fields.source?.lowercased() == "auto" {
             // s2s does not detect languages: "auto" means the one model into the target, and
             // the confidence says so.
-            let detected = JSONAnswer.object(["confidence": .number(0), "language": .string(model.source)])
-            answer["detectedLanguage"] = fields.qIsList ? .list(Array(repeating: detected, count: texts.count)) : detected
+            let detected = JSONValue.object(["confidence": .number(0), "language": .string(model.source)])
+            answer["detectedLanguage"] = fields.qIsList ? .array(Array(repeating: detected, count: texts.count)) : detected
         }
         return try JSONBody.response(answer)
     }
@@ -192,30 +193,8 @@ struct LibreTranslateAPI {
     }
 }
 
-/// The JSON values the APIs answer with.
-indirect enum JSONAnswer: Encodable {
-    case string(String)
-    case strings([String])
-    case stringLists([[String]])
-    case number(Double)
-    case integer(Int)
-    case bool(Bool)
-    case object([String: JSONAnswer])
-    case list([JSONAnswer])
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case let .string(value): try container.encode(value)
-        case let .strings(value): try container.encode(value)
-        case let .stringLists(value): try container.encode(value)
-        case let .number(value): try container.encode(value)
-        case let .integer(value): try container.encode(value)
-        case let .bool(value): try container.encode(value)
-        case let .object(value): try container.encode(value)
-        case let .list(value): try container.encode(value)
-        }
-    }
+extension JSONValue {
+    static func strings(_ texts: [String]) -> JSONValue { .array(texts.map { .string($0) }) }
 }
 
 /// Waits for a service's translation, turning its refusals into HTTP answers.

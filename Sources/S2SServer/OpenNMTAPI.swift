@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import S2SContainer
 import S2SService
 
 /// OpenNMT-py's `onmt_server` API under `/translator`, so its clients work unchanged:
@@ -64,14 +65,14 @@ struct OpenNMTAPI {
     /// `GET /translator/models`, in onmt_server's shape.
     func modelList() throws -> Response {
         let list = models.map { model in
-            JSONAnswer.object([
-                "model_id": .integer(model.id),
+            JSONValue.object([
+                "model_id": .integer(Int64(model.id)),
                 "models": .strings([model.path]),
                 "loaded": .bool(true),
                 "timeout": .integer(-1),
                 "opt": .object([
                     "models": .strings([model.path]),
-                    "beam_size": .integer(options.search.beamSize),
+                    "beam_size": .integer(Int64(options.search.beamSize)),
                     "src": .string(model.source),
                     "tgt": .string(model.target),
                 ]),
