@@ -119,12 +119,13 @@ fi
 soak="${SOAK_SECONDS:-0}"
 if [ "$soak" != 0 ]; then
     echo
-    echo "### soak: ${soak} s at 64 clients, greedy, every 10th request bad (7 kinds in turn)"
+    echo "### soak: ${soak} s at 64 clients, greedy, every 10th request bad (7 kinds in turn)${MALLOC_ARENA_MAX:+, MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX}"
     port=$(free_port)
     "$s2s" serve -m "$model" --languages en:fr --port "$port" --beam 1 --threads "$threads" --quiet &
     server=$!
     wait_for "http://127.0.0.1:$port/health"
-    load "$port" libre 64 "$source_file" "$work/expected.beam1.fr" --seconds 20 > /dev/null  # warm up
+    # Warm up with the same mix, so that the first sample is the steady state's start.
+    load "$port" libre 64 "$source_file" "$work/expected.beam1.fr" --seconds 30 --bad-every 10 > /dev/null
     load "$port" libre 64 "$source_file" "$work/expected.beam1.fr" --seconds "$soak" --bad-every 10 \
         --server-pid "$server" --rss-every 10 > "$work/soak.json"
     alive=yes; kill -0 "$server" 2>/dev/null || alive=no
@@ -137,7 +138,7 @@ base, top = samples[0], max(samples)
 print(f"good requests: {r['good']} answered, {r['wrong']} differ from translate, errors {r['errors']}")
 print(f"bad requests: {r['bad_sent']} sent, {r['bad_answered_right']} got their status, wrong: {r['bad_answered_wrong']}")
 print(f"throughput {r['sentences_per_second']} sent/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms")
-print(f"RSS at the start {base} MB (after a 20 s warm-up), highest {top} MB ({100 * (top - base) / base:+.1f}%), last {samples[-1]} MB, peak {r['peak_rss_mb']} MB")
+print(f"RSS at the start {base} MB (after a 30 s warm-up with the same mix), highest {top} MB ({100 * (top - base) / base:+.1f}%), last {samples[-1]} MB, peak {r['peak_rss_mb']} MB")
 print(f"samples (MB, every 10 s): {samples}")
 EOF
     echo "server alive at the end: $alive; exit status after SIGTERM: $status"

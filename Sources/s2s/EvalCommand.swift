@@ -95,8 +95,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Source file to translate with --model.")
     var src: String?
 
-    @Option(help: "Beam size for --model.")
-    var beam = 5
+    @Option(help: "Beam size for --model, as translate's --beam (1 is greedy search).")
+    var beam = SearchOptions().beamSize
 
     @Flag(help: "No progress messages.")
     var quiet = false

@@ -107,6 +107,11 @@ struct ServeCommand: ParsableCommand {
 
     private func serve() throws {
         signal(SIGPIPE, SIG_IGN)
+        // glibc gives every thread that allocates its own malloc arena, up to 8 per core; the
+        // server's many short-lived request tasks then spread their garbage over a dozen arenas
+        // that each keep their freed pages, and RSS creeps up for as long as it serves
+        // (BENCHMARKS.md, "Soak"). One arena per decoding thread keeps it level.
+        limitMallocArenas(to: max(2, threads))
         BLAS.setThreads(threads)
         let keys = try apiKeysPath.map { try APIKeys(contentsOfFile: $0) }
         let served = try models.enumerated().map { index, path in try load(path, index: index) }
@@ -139,6 +144,17 @@ struct ServeCommand: ParsableCommand {
                                          encode: model.encode, decode: model.decode)
         return ServedModel(id: index, path: path, source: pair.source, target: pair.target, service: service)
     }
+}
+
+/// glibc's `mallopt(M_ARENA_MAX, count)`, which the Glibc module does not export: looked up
+/// by name, and skipped where there is none (another C library).
+private func limitMallocArenas(to count: Int) {
+    #if canImport(Glibc)
+    let arenaMaximum: Int32 = -8  // M_ARENA_MAX in <malloc.h>
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+    typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
+    _ = unsafeBitCast(symbol, to: MallocOption.self)(arenaMaximum, Int32(count))
+    #endif
 }
 
 /// Runs async `body` to its end from synchronous code (the command's thread waits; the work

@@ -61,6 +61,11 @@ final class TrainCommandTests: XCTestCase {
         let scored = try runS2S(["eval", "-m", model, "--src", work + "/valid.en", "-r", work + "/valid.fr", "--beam", "2"])
         XCTAssertEqual(scored.status, 0, scored.stderr)
         XCTAssertTrue(scored.stdout.hasPrefix("BLEU|nrefs:1"), scored.stdout)
+        // Without --beam, `eval -m` searches as `translate` does by default.
+        let byDefault = try runS2S(["eval", "-m", model, "--src", work + "/valid.en", "-r", work + "/valid.fr"])
+        let greedy = try runS2S(["translate", "-m", model, work + "/valid.en"])
+        try greedy.stdout.write(toFile: work + "/valid.hyp", atomically: true, encoding: .utf8)
+        XCTAssertEqual(byDefault.stdout, try runS2S(["eval", "-r", work + "/valid.fr", work + "/valid.hyp"]).stdout)
         let plotted = try runS2S(["plot", work + "/run.jsonl", "-o", work + "/curves.svg"])
         XCTAssertEqual(plotted.status, 0, plotted.stderr)
     }
@@ -111,6 +116,14 @@ final class TrainCommandTests: XCTestCase {
         let quiet = try runS2S(["translate", "-m", model, "--progress", "--quiet", work + "/valid.en"])
         XCTAssertEqual(quiet.stderr, "")
         XCTAssertEqual(quiet.stdout, plain.stdout)
+        // On a terminal (util-linux's `script` gives one), file input shows the live line,
+        // rewritten in place, without --progress; stdout still goes to the file.
+        let binary = try s2sBinary().path
+        let onTerminal = try runProgram(URL(fileURLWithPath: "/usr/bin/script"),
+                                        ["-qec", "\(binary) translate -m \(model) \(work)/valid.en > \(work)/tty.out", "/dev/null"])
+        XCTAssertEqual(onTerminal.status, 0, onTerminal.stderr)
+        XCTAssertTrue(onTerminal.stdout.contains("\r\u{1B}[Ks2s: translated 6/6 sentences, "), onTerminal.stdout.debugDescription)
+        XCTAssertEqual(try String(contentsOfFile: work + "/tty.out", encoding: .utf8), plain.stdout)
     }
 
     /// `paste a b | s2s train --tsv - -o m.s2s`: with no vocabulary given, stdin is copied once
