@@ -44,7 +44,7 @@ for kill in $(seq 1 "$KILLS"); do
     wait "$pid" 2> /dev/null || true
     verify "$kill"
     temporaries=$(ls "$WORK" | grep -c '\.tmp\.' || true)
-    echo "kill $kill: model $( [[ -e $MODEL ]] && "$S2S" info --json "$MODEL" | grep '"updates"' | tr -dc 0-9 || echo absent) updates, $temporaries stray temporaries" >&2
+    echo "kill $kill: model $( [[ -e $MODEL ]] && "$S2S" info --json "$MODEL" | jq '.updates' || echo absent) updates, $temporaries stray temporaries" >&2
 done
 # One uninterrupted continuation must succeed from whatever the kills left.
 timeout 600 "${TRAIN[@]}" $(resume_flag) --max-updates 50 2> "$WORK/train.log" || { echo "FAIL: resume after kills: $(tail -1 "$WORK/train.log")" >&2; exit 1; }
