@@ -7,10 +7,12 @@ import XCTest
 /// A toy network whose every row's next-token distribution is a fixed hash of its source and
 /// prefix, so a translation depends on the sentence alone — never on which other sentences
 /// share its batch. `gate`, when given, holds every `begin` until it is signalled once for
-/// it, so a test can keep a round running while it queues more requests.
+/// it (and `entered` is signalled as each `begin` reaches it), so a test can keep a round
+/// running while it queues more requests.
 final class HashDecoder: StepDecoder {
     let targetVocabularySize = 24
     let gate: DispatchSemaphore?
+    let entered = DispatchSemaphore(value: 0)
     private var sources: [[Int32]] = []
     private var rows: [(source: [Int32], prefix: [Int32])] = []
     private(set) var begins = 0
@@ -18,6 +20,7 @@ final class HashDecoder: StepDecoder {
     init(gate: DispatchSemaphore? = nil) { self.gate = gate }
 
     func begin(sources: [[Int32]]) throws {
+        entered.signal()
         gate?.wait()
         begins += 1
         self.sources = sources
@@ -132,10 +135,8 @@ final class TranslationServiceTests: XCTestCase {
     /// refused at once with the figures, the queued ones are answered once the round ends.
     func testAFullQueueRefusesAtOnce() async throws {
         let gate = DispatchSemaphore(value: 0)
-        let (service, _) = makeService(workers: 1, options: ServiceOptions(maxQueuedSentences: 5), gate: gate)
-        let running = Task { try await service.translate(["held"]) }
-        try await waitUntil { service.queuedSentences == 0 }  // the held round took it
-        try await Task.sleep(for: .milliseconds(50))
+        let (service, decoders) = makeService(workers: 1, options: ServiceOptions(maxQueuedSentences: 5), gate: gate)
+        let running = try await holdARound(service, decoder: decoders[0])
         let queued = Task { try await service.translate(["a b", "c", "d e f"]) }
         try await waitUntil { service.queuedSentences == 3 }
         do {
@@ -156,9 +157,7 @@ final class TranslationServiceTests: XCTestCase {
     func testTimeoutAnswersAndSkipsTheRequest() async throws {
         let gate = DispatchSemaphore(value: 0)
         let (service, decoders) = makeService(workers: 1, gate: gate)
-        let running = Task { try await service.translate(["held"]) }
-        try await waitUntil { service.queuedSentences == 0 }
-        try await Task.sleep(for: .milliseconds(50))
+        let running = try await holdARound(service, decoder: decoders[0])
         let start = ContinuousClock.now
         do {
             _ = try await service.translate(["late"], timeout: .milliseconds(200))
@@ -180,10 +179,8 @@ final class TranslationServiceTests: XCTestCase {
     /// refuses new requests.
     func testStopFinishesTheRunningRoundAndRefusesTheRest() async throws {
         let gate = DispatchSemaphore(value: 0)
-        let (service, _) = makeService(workers: 1, gate: gate)
-        let running = Task { try await service.translate(["held"]) }
-        try await waitUntil { service.queuedSentences == 0 }
-        try await Task.sleep(for: .milliseconds(50))
+        let (service, decoders) = makeService(workers: 1, gate: gate)
+        let running = try await holdARound(service, decoder: decoders[0])
         let queued = Task { try await service.translate(["queued"]) }
         try await waitUntil { service.queuedSentences == 1 }
         let stopped = Task.detached { service.stop() }
@@ -208,10 +205,8 @@ final class TranslationServiceTests: XCTestCase {
     /// A caller that goes away is answered with CancellationError, and the service goes on.
     func testCancelledCallerIsAnswered() async throws {
         let gate = DispatchSemaphore(value: 0)
-        let (service, _) = makeService(workers: 1, gate: gate)
-        let running = Task { try await service.translate(["held"]) }
-        try await waitUntil { service.queuedSentences == 0 }
-        try await Task.sleep(for: .milliseconds(50))
+        let (service, decoders) = makeService(workers: 1, gate: gate)
+        let running = try await holdARound(service, decoder: decoders[0])
         let cancelled = Task { try await service.translate(["gone"]) }
         try await waitUntil { service.queuedSentences == 1 }
         cancelled.cancel()
@@ -227,6 +222,20 @@ final class TranslationServiceTests: XCTestCase {
         let next = try await service.translate(["next"])
         XCTAssertEqual(next.map(\.source), ["next"])
         service.stop()
+    }
+
+    /// Starts a one-line request and returns once its round has begun (and is held at the gate).
+    private func holdARound(_ service: TranslationService, decoder: HashDecoder) async throws
+        -> Task<[LineTranslation], Error> {
+        let running = Task { try await service.translate(["held"]) }
+        let entered = decoder.entered
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                entered.wait()
+                continuation.resume()
+            }
+        }
+        return running
     }
 
     private func waitUntil(_ condition: @escaping () -> Bool) async throws {
