@@ -18,11 +18,19 @@ public struct TrainStepResult: Equatable, Sendable {
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// The loss or the gradient norm became NaN or infinite at `step` (1-based update count).
     case nonFinite(step: Int, loss: Float, gradientNorm: Float)
+    /// The loss per target token at `update` passed twice a uniform guess's (2 ln V): the run
+    /// diverged. `learningRate` is the peak rate; `lastSaved` the update of the last checkpoint
+    /// written before it (0: none).
+    case lossAboveChance(update: Int, loss: Float, chance: Float, learningRate: Float, lastSaved: Int)
 
     public var description: String {
         switch self {
         case let .nonFinite(step, loss, norm):
             return "training diverged at step \(step): loss \(loss), gradient norm \(norm) (lower the learning rate or clip harder)"
+        case let .lossAboveChance(update, loss, chance, rate, lastSaved):
+            let kept = lastSaved > 0 ? "the model file keeps the checkpoint of update \(lastSaved)" : "no checkpoint was saved"
+            return "training diverged at update \(update): loss \(String(format: "%.2f", loss)) per target token, above twice "
+                + "a uniform guess's (\(String(format: "%.2f", chance))); \(kept); lower --learning-rate (now \(rate)) or raise --warmup"
         }
     }
 }

@@ -286,6 +286,13 @@ public final class Trainer {
             let update = progress.updates + 1
             stepper.optimizer.learningRate = schedule.rate(atUpdate: update)
             let result = try stepper.trainStep(batches: nextBatches(update: update), update: update)
+            // A model that predicts worse than twice a uniform guess has left any useful path:
+            // stop before its parameters are saved over the last checkpoint.
+            let chance = 2 * log(Float(stepper.config.targetVocabularySize))
+            guard result.loss <= chance else {
+                throw TrainingError.lossAboveChance(update: update, loss: result.loss, chance: chance,
+                                                    learningRate: options.learningRate, lastSaved: lastSavedUpdates)
+            }
             smoothing?.update(from: stepper.parameters, update: update, threads: stepper.workerCount)
             progress.updates = update
             progress.epoch = iterator.position.epoch + 1

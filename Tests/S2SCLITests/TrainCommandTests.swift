@@ -155,6 +155,23 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(try runS2S(["translate", "-m", work + "/tsvfile.s2s"], input: input).stdout, b.stdout)
     }
 
+    /// A run made to diverge (`--learning-rate 100`) stops with one line naming the update,
+    /// what to change, and the checkpoint the model file still holds — which loads.
+    func testDivergenceStopsAndKeepsTheLastCheckpoint() throws {
+        let model = work + "/diverged.s2s"
+        let run = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--max-updates", "200",
+                              "--learning-rate", "100", "--save-frequency", "1"] + Self.tinyModel)
+        XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+        let message = try XCTUnwrap(run.stderr.firstMatch(of: /s2s: error: training diverged at update (\d+): loss [0-9.]+ per target token, above twice a uniform guess's \(11\.41\); the model file keeps the checkpoint of update (\d+); lower --learning-rate \(now 100\.0\) or raise --warmup/),
+                                    run.stderr)
+        XCTAssertEqual(Int(message.2)!, Int(message.1)! - 1, "saved every update: the one before")
+        let info = try runS2S(["info", "--json", model])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        let updates = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])?["updates"] as? Int)
+        XCTAssertEqual(updates, Int(message.2)!)
+    }
+
     /// The model-size options end up in the model's stored configuration, and such a model
     /// (tied, layer-normalized) translates.
     func testModelOptionsAreStoredInTheModel() throws {
