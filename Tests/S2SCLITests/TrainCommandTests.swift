@@ -172,6 +172,43 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(updates, Int(message.2)!)
     }
 
+    /// The output options as a user reads them: `--scores` and `--alignment` append to the
+    /// same translations, an ensemble of a model with itself translates as the model does, and
+    /// `eval --paired-bs` marks a system that is really different.
+    func testScoresAlignmentEnsembleAndPairedBootstrap() throws {
+        let model = work + "/m.s2s"
+        let trained = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--max-updates", "4"] + Self.tinyModel)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let plain = try runS2S(["translate", "-m", model, work + "/valid.en"]).stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(plain.count, 6)
+
+        let scored = try runS2S(["translate", "-m", model, "--scores", work + "/valid.en"])
+        XCTAssertEqual(scored.status, 0, scored.stderr)
+        for (line, text) in zip(scored.stdout.split(separator: "\n"), plain) {
+            let parts = line.components(separatedBy: " ||| ")
+            XCTAssertEqual(parts.count, 2, String(line))
+            XCTAssertEqual(parts[0], text)
+            XCTAssertLessThan(try XCTUnwrap(Float(parts[1]), String(line)), 0, "a log-probability")
+        }
+        let aligned = try runS2S(["translate", "-m", model, "--alignment", work + "/valid.en"])
+        XCTAssertEqual(aligned.status, 0, aligned.stderr)
+        for (line, text) in zip(aligned.stdout.split(separator: "\n"), plain) {
+            let parts = line.components(separatedBy: " ||| ")
+            XCTAssertEqual(parts.first, text)
+            XCTAssertNotNil(parts.last?.wholeMatch(of: /(\d+-\d+)( \d+-\d+)*/), String(line))
+        }
+        let ensemble = try runS2S(["translate", "-m", model, "-m", model, work + "/valid.en"])
+        XCTAssertEqual(ensemble.status, 0, ensemble.stderr)
+        XCTAssertEqual(ensemble.stdout.split(separator: "\n").map(String.init), plain, "the mean of one model twice is the model")
+
+        try plain.joined(separator: "\n").write(toFile: work + "/hyp.fr", atomically: true, encoding: .utf8)
+        let compared = try runS2S(["eval", "-r", work + "/valid.fr", work + "/valid.fr", "--paired-bs", work + "/hyp.fr",
+                                   "--bootstrap", "200"])
+        XCTAssertEqual(compared.status, 0, compared.stderr)
+        XCTAssertNotNil(compared.stdout.firstMatch(of: /Baseline: \S+valid\.fr +100\.00/), compared.stdout)
+        XCTAssertNotNil(compared.stdout.firstMatch(of: /hyp\.fr +[0-9.]+ \([0-9.]+ ± [0-9.]+\) \(p = 0\.00[0-9]+\)\*/), compared.stdout)
+    }
+
     /// The model-size options end up in the model's stored configuration, and such a model
     /// (tied, layer-normalized) translates.
     func testModelOptionsAreStoredInTheModel() throws {
