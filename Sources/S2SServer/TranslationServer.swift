@@ -92,7 +92,8 @@ public final class TranslationServer: Sendable {
     }
 }
 
-/// One answered request, for the log: `POST /translate 200 3 sentences 12.4 ms`.
+/// One answered request, for the log: method, path, status, lines, milliseconds
+/// (`POST /translate 200 3 sentences <elapsed> ms`).
 public struct RequestLogLine: Sendable, CustomStringConvertible {
     public var method: String
     public var path: String
