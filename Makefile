@@ -25,6 +25,7 @@ build: setup
 # that need real text read Multi30k from $(CORPUS) (fetched into data/cache when ../shared is
 # absent, see scripts/corpus-path.sh).
 test: setup manual-tool
+	@test -n "$(CORPUS)" || { echo "make test: Multi30k is neither in \$$S2S_CORPUS nor in ../shared/corpora/multi30k-en-fr, and fetching it failed (scripts/fetch-multi30k.sh)" >&2; exit 1; }
 	S2S_CORPUS="$(CORPUS)" $(SWIFT) test $(SWIFT_FLAGS) --disable-swift-testing
 
 # swift-argument-parser's man-page generator, built beside s2s: `make install` writes the man
