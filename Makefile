@@ -7,7 +7,7 @@ BIN := .build/$(CONFIG)/s2s
 CORPUS ?= $(shell scripts/corpus-path.sh)
 WORK ?= work
 
-.PHONY: setup build manual-tool test demo bench fuzz install clean
+.PHONY: setup build manual-tool test demo bench reliability fuzz install clean
 
 # Native libraries from Debian, installed only when missing.
 setup:
@@ -38,6 +38,12 @@ demo: build
 
 bench: build
 	@scripts/bench.sh "$(BIN)" "$(CORPUS)" "$(WORK)/bench"
+
+# The bad-input catalogue: every subcommand × every bad input that applies (missing, empty,
+# binary, invalid UTF-8, corrupt gzip, foreign or damaged models, output = input, a read-only
+# folder, a full disk, signals), each judged clean or not; a Markdown table on stdout.
+reliability: build
+	@scripts/reliability.sh "$(BIN)" "$(WORK)/reliability"
 
 # Fuzz the model/container reader with libFuzzer + ASan for FUZZ_SECONDS (default 60).
 FUZZ_SECONDS ?= 60

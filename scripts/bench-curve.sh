@@ -47,7 +47,7 @@ if [[ " $only " == *" s2s "* ]]; then
     [ -n "$model" ] || continue
     "$bin" translate -m "$model" --beam 5 --quiet < "$corpus/test_2016_flickr.en" > "$work/s2s/test.$mark.fr"
     read -r bleu chrf < <(score "$work/s2s/test.$mark.fr")
-    updates=$("$bin" info --json "$model" | sed -n 's/^ *"updates" : \([0-9]*\).*/\1/p' | head -1)
+    updates=$("$bin" info --json "$model" | sed -n 's/^ *"updates" : \([0-9][0-9]*\).*/\1/p' | head -1)
     written=$(( $(stat -c %Y "$model") - start ))
     echo "s2s $mark $bleu $chrf $updates $written" >> "$work/s2s/curve.txt.new"
     echo "{\"kind\":\"valid\",\"elapsedSeconds\":$written,\"epoch\":1,\"updates\":$updates,\"bleu\":$bleu}" >> "$work/s2s/curve.jsonl"

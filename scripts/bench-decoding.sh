@@ -18,8 +18,13 @@
 #   (the model's shortlist, learned on train.en/train.fr with `s2s shortlist` when it has none),
 #   and scores every mode's greedy and beam-5 output (BLEU, chrF2) with a paired bootstrap
 #   against fp32.
+# ONMT_MODEL (an OpenNMT-py checkpoint on MODEL's pieces: scripts/opennmt-setup.sh + onmt_train)
+#   adds OpenNMT-py's onmt_translate (greedy and beam 5 at batch 64, beam 5 at batch 1), timed the
+#   same way (whole process, model loading included; it reads and writes pieces, so s2s's
+#   subword encoding and decoding are work it is spared). ONMT_VOCAB: the pieces' vocabulary
+#   (default MODEL's folder/vocab.s2sv).
 set -euo pipefail
-s2s="$1"; corpus="$2"; work="$3"; model="$4"
+s2s="$1"; corpus="$2"; work="$3"; model="$4"; trained_model="$4"
 python="${PYTHON:-python3}"
 peer="${PEER:-$(cd "$(dirname "$0")/.." && pwd)/../shared/peers/torch_gru_s2s.py}"
 source_file="$corpus/test_2016_flickr.en"
@@ -135,4 +140,22 @@ if [ -x "$python" ] && [ -f "$peer" ]; then
         printf "| torch greedy-batch%s (peer) | %9.1f | %8.2f | %7.0f |\n", b, v, 1000 / v, r / 1024 }'
 else
     echo "| torch peer | (not run: $python or $peer missing) | | |"
+fi
+
+if [ -n "${ONMT_MODEL:-}" ]; then
+    vocab="${ONMT_VOCAB:-$(dirname "$trained_model")/vocab.s2sv}"
+    "$s2s" encode -v "$vocab" "$source_file" > "$work/test.sp"
+    for setting in "greedy:1:$batched" "beam5:5:$batched" "beam5:5:1"; do
+        IFS=: read -r label beam batch <<< "$setting"
+        log="$work/decoding-onmt-$label-$batch.time" out="$work/decoding-onmt-$label-$batch.out"
+        start=$(date +%s.%N)
+        TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 OMP_NUM_THREADS=2 /usr/bin/time -v "$(dirname "$python")/onmt_translate" \
+            -model "$ONMT_MODEL" -src "$work/test.sp" -output "$out" -beam_size "$beam" -batch_size "$batch" \
+            -batch_type sents > /dev/null 2> "$log"
+        end=$(date +%s.%N)
+        [ "$(wc -l < "$out")" -eq "$sentences" ] || { echo "bench-decoding: onmt_translate wrote $(wc -l < "$out") lines" >&2; exit 1; }
+        rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+        awk -v n="$label-batch$batch" -v s="$sentences" -v a="$start" -v b="$end" -v r="$rss" 'BEGIN {
+            t = b - a; printf "| onmt_translate %-15s | %9.1f | %8.2f | %7.0f |\n", n, s / t, 1000 * t / s, r / 1024 }'
+    done
 fi

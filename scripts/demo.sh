@@ -32,5 +32,5 @@ echo "== 4. sacreBLEU-exact BLEU (13a, detokenized)" >&2
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 speed=$(sed -n 's/.*"kind":"train".*"targetTokensPerSecond":\([0-9.]*\).*/\1/p' "$work/train.jsonl" \
   | awk '{ total += $1; n += 1 } END { if (n) printf "%.0f", total / n }')
-updates=$("$s2s" info --json "$work/model.s2s" | sed -n 's/^ *"updates" : \([0-9]*\).*/\1/p' | head -1)
+updates=$("$s2s" info --json "$work/model.s2s" | sed -n 's/^ *"updates" : \([0-9][0-9]*\).*/\1/p' | head -1)
 echo "== trained on $cpu ($(nproc) cores) at about $speed target tokens/s: $updates updates in $time_limit" >&2

@@ -18,7 +18,7 @@ model="$work/model.s2s"
 rm -f "$model" "$model".*
 train=(train "$work/train.en" "$work/train.fr" -v "$work/vocab.s2sv" -o "$model" --emb 32 --hidden 32 --attention 32
        --workers 1 --save-frequency 5 --no-valid-bleu --quiet)
-updates() { "$bin" info --json "$model" | sed -n 's/^ *"updates" : \([0-9]*\).*/\1/p' | head -1; }
+updates() { "$bin" info --json "$model" | sed -n 's/^ *"updates" : \([0-9][0-9]*\).*/\1/p' | head -1; }
 worst=0
 for kill in $(seq "$kills"); do
   resume=(); [ -e "$model" ] && resume=(--resume)

@@ -100,7 +100,7 @@ public struct BatchIterator: Sendable {
     /// An iterator that continues from `position` (saved from an iterator over the same corpus
     /// with the same options).
     public init(corpus: ParallelCorpus, options: BatchingOptions, resumingFrom position: BatchPosition) throws {
-        guard corpus.count > 0 else { throw CorpusError.noPairs(source: "corpus") }
+        guard corpus.count > 0 else { throw CorpusError.noPairs(source: "corpus", read: corpus.statistics.pairsRead) }
         if let sentences = options.sentencesPerBatch, sentences < 1 {
             throw CorpusError.invalidOption("--batch-size must be at least 1")
         }

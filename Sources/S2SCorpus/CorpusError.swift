@@ -8,8 +8,9 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
     case missingTab(path: String, line: Int)
     /// An option value that makes no sense (for example a batch budget of zero).
     case invalidOption(String)
-    /// Every pair was filtered out, so there is nothing to batch.
-    case noPairs(source: String)
+    /// The corpus holds no pairs (`read` of them were read, all filtered out), so there is
+    /// nothing to batch.
+    case noPairs(source: String, read: Int)
     /// A prepared corpus was made with another vocabulary than the one given.
     case vocabularyMismatch(path: String, stored: String, expected: String)
     /// A prepared corpus whose arrays are inconsistent (written by something else, or damaged).
@@ -26,8 +27,9 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
             return "\(path):\(line): no tab: expected 'source<TAB>target'"
         case let .invalidOption(reason):
             return reason
-        case let .noPairs(source):
-            return "\(source): no sentence pairs left after filtering"
+        case let .noPairs(source, read):
+            return read == 0 ? "\(source): no sentence pairs"
+                             : "\(source): no sentence pairs left after filtering (\(formatCount(read)) read)"
         case let .vocabularyMismatch(path, stored, expected):
             return "\(path): prepared with another vocabulary (fingerprint \(stored), "
                 + "vocabulary given has \(expected)); run 's2s prepare' again"

@@ -13,13 +13,21 @@ import Darwin
 /// never replaced by a regular file; a symbolic link has its target replaced, not the link.
 public enum AtomicFile {
     /// Fails now, before any long work, if `path` could not be written later: its folder must
-    /// exist and be writable, and `path` must not be a directory.
-    public static func checkWritable(_ path: String) throws {
+    /// exist and be writable, `path` must not be a directory, and it must not be the same file
+    /// (through any name or link) as one of `inputs` — replacing an input, as in
+    /// `s2s vocab corpus.en -o corpus.en`, would lose it.
+    public static func checkWritable(_ path: String, notAnyOf inputs: [String] = []) throws {
         var info = stat()
         if stat(path, &info) == 0 {
             switch info.st_mode & S_IFMT {
             case S_IFDIR: throw IOError.isDirectory(path: path)
-            case S_IFREG: break
+            case S_IFREG:
+                for input in inputs where input != "-" {
+                    var inputInfo = stat()
+                    if stat(input, &inputInfo) == 0 && inputInfo.st_dev == info.st_dev && inputInfo.st_ino == info.st_ino {
+                        throw IOError.outputIsInput(path: path, input: input)
+                    }
+                }
             default:  // written in place: the folder does not matter, the device or FIFO does
                 guard access(path, W_OK) == 0 else {
                     throw IOError.cannotWrite(path: path, reason: systemErrorMessage(errno))

@@ -6,6 +6,8 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
     case corruptGzip(path: String, reason: String)
     case invalidUTF8(path: String, line: Int)
     case cannotWrite(path: String, reason: String)
+    /// The output names the same file as an input (`input`, as the command line gave it).
+    case outputIsInput(path: String, input: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,9 @@ public enum IOError: Error, CustomStringConvertible, Equatable {
         case let .corruptGzip(path, reason): return "\(path): corrupt or truncated gzip data: \(reason)"
         case let .invalidUTF8(path, line): return "\(path):\(line): invalid UTF-8"
         case let .cannotWrite(path, reason): return "\(path): cannot write: \(reason)"
+        case let .outputIsInput(path, input):
+            return path == input ? "\(path): is also an input; write the output to another file"
+                                 : "\(path): is the same file as the input '\(input)'; write the output to another file"
         }
     }
 }

@@ -40,26 +40,32 @@ void s2s_int8_gemm_reference(int m, int n, int k, const int8_t *a, int lda, cons
     }
 }
 
-// Four rows × 8 columns (half a panel) per block: each 32-byte load of B serves four rows.
+// Four rows × one panel (16 columns) per block: each row's broadcast and absolute value serve
+// both halves of the panel, each 32-byte load of B four rows. (Four rows × 8 columns, which
+// computed each row's absolute value once per half, measured slower: BENCHMARKS.md, "int8 on AVX2".)
+// The sign trick keeps vpmaddubsw exact: |a| · (b · sign a) with |a|, |b| ≤ 127, so a pair
+// of products is at most 2 · 127² < 2¹⁵ and never saturates.
 __attribute__((target("avx2"), always_inline))
-static inline void half_panel_avx2(const int rows, int k4, const int8_t *a, int lda, const int8_t *half, int32_t *c, int ldc,
-                            int columns) {
+static inline void panel_avx2(const int rows, int k4, const int8_t *a, int lda, const int8_t *panel, int32_t *c, int ldc,
+                              int columns) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i sum[4];
-    for (int r = 0; r < 4; r++) sum[r] = _mm256_setzero_si256();
+    __m256i low[4], high[4];
+    for (int r = 0; r < 4; r++) { low[r] = _mm256_setzero_si256(); high[r] = _mm256_setzero_si256(); }
     for (int g = 0; g < k4; g++) {
-        const __m256i b = _mm256_loadu_si256((const __m256i *)(half + (long)g * 64));
+        const __m256i b0 = _mm256_loadu_si256((const __m256i *)(panel + (long)g * 64));
+        const __m256i b1 = _mm256_loadu_si256((const __m256i *)(panel + (long)g * 64 + 32));
         for (int r = 0; r < rows; r++) {
             int32_t four;
             memcpy(&four, a + (long)r * lda + 4 * g, 4);
-            const __m256i x = _mm256_set1_epi32(four);
-            const __m256i products = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(b, x));
-            sum[r] = _mm256_add_epi32(sum[r], _mm256_madd_epi16(products, ones));
+            const __m256i x = _mm256_set1_epi32(four), magnitude = _mm256_sign_epi8(x, x);
+            low[r] = _mm256_add_epi32(low[r], _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(b0, x)), ones));
+            high[r] = _mm256_add_epi32(high[r], _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(b1, x)), ones));
         }
     }
     for (int r = 0; r < rows; r++) {
-        int32_t lanes[8];
-        _mm256_storeu_si256((__m256i *)lanes, sum[r]);
+        int32_t lanes[16];
+        _mm256_storeu_si256((__m256i *)lanes, low[r]);
+        _mm256_storeu_si256((__m256i *)(lanes + 8), high[r]);
         memcpy(c + (long)r * ldc, lanes, (size_t)columns * 4);
     }
 }
@@ -69,20 +75,17 @@ void s2s_int8_gemm_avx2(int m, int n, int k, const int8_t *a, int lda, const int
                         int32_t *c, int ldc) {
     const int k4 = groups_of_four(k), panels = panels_of(n);
     for (int p = 0; p < panels; p++) {
-        for (int half = 0; half < 2; half++) {
-            const int first = 16 * p + 8 * half;
-            if (first >= n) break;
-            const int columns = n - first < 8 ? n - first : 8;
-            const int8_t *half_panel = packed + (long)p * k4 * 64 + 32 * half;
-            for (int i = 0; i < m; i += 4) {
-                const int8_t *rows_a = a + (long)i * lda;
-                int32_t *rows_c = c + (long)i * ldc + first;
-                switch (m - i < 4 ? m - i : 4) {
-                case 4: half_panel_avx2(4, k4, rows_a, lda, half_panel, rows_c, ldc, columns); break;
-                case 3: half_panel_avx2(3, k4, rows_a, lda, half_panel, rows_c, ldc, columns); break;
-                case 2: half_panel_avx2(2, k4, rows_a, lda, half_panel, rows_c, ldc, columns); break;
-                default: half_panel_avx2(1, k4, rows_a, lda, half_panel, rows_c, ldc, columns); break;
-                }
+        const int first = 16 * p, columns = n - first < 16 ? n - first : 16;
+        const int8_t *panel = packed + (long)p * k4 * 64;
+        for (int i = 0; i < m; i += 4) {
+            const int8_t *rows_a = a + (long)i * lda;
+            int32_t *rows_c = c + (long)i * ldc + first;
+            // Constant row counts, so each block's accumulators live in registers.
+            switch (m - i < 4 ? m - i : 4) {
+            case 4: panel_avx2(4, k4, rows_a, lda, panel, rows_c, ldc, columns); break;
+            case 3: panel_avx2(3, k4, rows_a, lda, panel, rows_c, ldc, columns); break;
+            case 2: panel_avx2(2, k4, rows_a, lda, panel, rows_c, ldc, columns); break;
+            default: panel_avx2(1, k4, rows_a, lda, panel, rows_c, ldc, columns); break;
             }
         }
     }

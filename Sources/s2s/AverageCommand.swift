@@ -24,7 +24,7 @@ struct AverageCommand: ParsableCommand {
 
     func run() throws {
         runReportingErrors {
-            try AtomicFile.checkWritable(output)
+            try AtomicFile.checkWritable(output, notAnyOf: models)
             let average = try CheckpointIO.average(models, s2sVersion: S2SVersion.string)
             try CheckpointIO.write(average, to: output)
             if !quiet {

@@ -32,6 +32,9 @@ struct CorpusTextOptions: ParsableArguments {
         return nil
     }
 
+    /// Every file these options read, for refusing an output that would replace one.
+    var inputPaths: [String] { files + [tsvPath, vocabularyPath].compactMap { $0 } }
+
     var filter: CorpusFilter {
         CorpusFilter(maxLength: maxLength, maxLengthRatio: maxLengthRatio, skipInvalidUTF8: skipInvalid)
     }
@@ -104,6 +107,7 @@ func loadTextCorpus(_ options: CorpusTextOptions, encoder: any SentenceEncoder, 
     let progress = LoadProgress(quiet: quiet)
     let corpus = try CorpusLoader.load(input, encoder: encoder, filter: options.filter, progress: progress.report)
     progress.finish(corpus.statistics)
+    guard corpus.count > 0 else { throw CorpusError.noPairs(source: input.name, read: corpus.statistics.pairsRead) }
     return corpus
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import S2SDistributed
+import S2SIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,9 +47,18 @@ func reportAndExit(_ error: Error) -> Never {
 /// The ranks of the running training job (set by `s2s train`), for `reportAndExit`.
 nonisolated(unsafe) var distributedJob: Communicator?
 
-/// Runs `body`, turning any thrown error into a one-line message and a non-zero exit.
+/// Runs `body`, turning any thrown error into a one-line message and a non-zero exit. What
+/// `print` left buffered is flushed here, so that a result that could not be written — stdout
+/// on a full disk or `/dev/full` — fails the command instead of vanishing with exit 0.
 func runReportingErrors(_ body: () throws -> Void) {
-    do { try body() } catch { reportAndExit(error) }
+    do {
+        try body()
+        // fflush(NULL) flushes every output stream — stdout is the one `print` fills — and
+        // fails if a write does (a failed write leaves its bytes buffered, so this write fails too).
+        if fflush(nil) != 0 {
+            throw IOError.cannotWrite(path: "<stdout>", reason: systemErrorMessage(errno))
+        }
+    } catch { reportAndExit(error) }
 }
 
 /// Writes `line` and a newline to stderr, unbuffered (diagnostics never go to stdout).

@@ -184,7 +184,9 @@ struct Eval: ParsableCommand {
                 }
             }
             output.append("")
-            FileHandle.standardOutput.write(output.joined(separator: "\n").data(using: .utf8)!)
+            var standardOutput = FileWriter(fileDescriptor: STDOUT_FILENO, name: "<stdout>")
+            try standardOutput.write(output.joined(separator: "\n"))
+            try standardOutput.flush()
             return
         }
 

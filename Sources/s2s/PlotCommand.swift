@@ -31,7 +31,7 @@ struct PlotCommand: ParsableCommand {
 
     func run() throws {
         runReportingErrors {
-            try AtomicFile.checkWritable(output)
+            try AtomicFile.checkWritable(output, notAnyOf: logs)
             let runs = try logs.enumerated().map { index, log in
                 (name: labels.isEmpty ? log : labels[index], records: try readTrainingLog(path: log))
             }

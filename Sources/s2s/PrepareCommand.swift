@@ -24,7 +24,7 @@ struct PrepareCommand: ParsableCommand {
     func run() {
         runReportingErrors {
             // Fail before the long load if the output cannot be written.
-            try AtomicFile.checkWritable(outputPath)
+            try AtomicFile.checkWritable(outputPath, notAnyOf: corpus.inputPaths)
             let loaded = try loadTextCorpus(corpus, encoder: try loadSentenceEncoder(path: corpus.vocabularyPath!), quiet: quiet)
             try PreparedCorpus.write(loaded, inputName: corpus.input?.name ?? "", to: outputPath)
             print(corpusSummary(loaded))

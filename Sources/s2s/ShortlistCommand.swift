@@ -47,7 +47,7 @@ struct ShortlistCommand: ParsableCommand {
 
     func run() {
         runReportingErrors {
-            try AtomicFile.checkWritable(output)
+            try AtomicFile.checkWritable(output, notAnyOf: corpus.inputPaths + [model])
             var checkpoint = try CheckpointIO.read(from: model)
             let vocabulary = try SubwordVocabulary(serialized: checkpoint.vocabulary.text, name: model)
             let pairs = try loadTextCorpus(corpus, encoder: vocabulary, quiet: quiet)

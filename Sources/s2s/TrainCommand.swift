@@ -192,8 +192,9 @@ struct TrainCommand: ParsableCommand {
         let parallelism = Parallelism(workers: workers ?? cores, communicator: communicator)
         let quiet = quiet || !communicator.isLeader
         // Pre-flight: everything cheap to check, before any long work.
-        if let output { try AtomicFile.checkWritable(output) }
-        if let log { try AtomicFile.checkWritable(log) }
+        let inputs = data.text.inputPaths + [validSource, validTarget, data.preparedPath].compactMap { $0 }
+        if let output { try AtomicFile.checkWritable(output, notAnyOf: inputs) }
+        if let log { try AtomicFile.checkWritable(log, notAnyOf: inputs + [output].compactMap { $0 }) }
         for path in [data.text.files, [validSource, validTarget, data.preparedPath].compactMap { $0 }].joined() where path != "-" {
             _ = try LineReader(path: path)
         }
@@ -302,7 +303,13 @@ struct TrainCommand: ParsableCommand {
         let reason = try trainer.run(shouldStop: { stopRequested.load(ordering: .relaxed) }) { event in
             display.show(event)
             switch event {
-            case let .report(record), let .validation(record, _): logWriter?.append(record.jsonLine())
+            case let .report(record), let .validation(record, _):
+                // A log that cannot be written (a full disk) is worth less than the training:
+                // say so once and train on; the checkpoints report their own failures.
+                do { try logWriter?.append(record.jsonLine()) } catch {
+                    printToStandardError("s2s: warning: \(error); training goes on without the log")
+                    logWriter = nil
+                }
             case .progress, .saved: break
             }
         }
@@ -396,8 +403,11 @@ struct AppendingLog {
         self.path = path
     }
 
-    mutating func append(_ line: String) {
-        handle.write(Data((line + "\n").utf8))
+    mutating func append(_ line: String) throws {
+        do { try handle.write(contentsOf: Data((line + "\n").utf8)) } catch {
+            throw IOError.cannotWrite(path: path, reason: (error as NSError).localizedFailureReason
+                                          ?? (error as NSError).localizedDescription)
+        }
     }
 
     func close() throws { try handle.close() }

@@ -46,7 +46,7 @@ struct VocabCommand: ParsableCommand {
                 size: size, minFrequency: minFrequency, characterCoverage: characterCoverage,
                 normalization: normalization, lossy: lossy)
             try options.validate()
-            try AtomicFile.checkWritable(output)
+            try AtomicFile.checkWritable(output, notAnyOf: files)
             let started = Date()
             let vocabulary = try SubwordVocabulary.learn(files: files, options: options)
             try vocabulary.write(to: output)

@@ -1,25 +1,59 @@
 #!/usr/bin/env bash
-# Fuzz the container reader (Sources/S2SContainer) with libFuzzer + AddressSanitizer.
+# Fuzz every reader of outside input with libFuzzer + AddressSanitizer (scripts/fuzz/FuzzTargets.swift
+# lists them: container, vocabulary, prepared, lines, translate, eval).
 # Needs only the Swift toolchain (libFuzzer ships with it on Linux) and zlib (make setup).
-# Usage: scripts/fuzz/fuzz.sh [SECONDS]   (default $FUZZ_SECONDS or 60)
-# Builds into .build-fuzz/, runs from the committed seeds plus .build-fuzz/corpus (kept between
-# runs), and fails if libFuzzer finds a crash (the reproducer is left in .build-fuzz/).
+#
+# Usage: scripts/fuzz/fuzz.sh [SECONDS] [TARGET…]   (SECONDS per target: default $FUZZ_SECONDS or 60;
+#        targets: all by default). Runs as many targets at a time as there are cores.
+# Builds into .build-fuzz/, runs each target from its committed seeds (scripts/fuzz/seeds/TARGET)
+# plus .build-fuzz/corpus/TARGET (kept between runs), prints each target's executions, rate and
+# coverage, and fails if libFuzzer finds a crash (the reproducer is left in .build-fuzz/TARGET/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_TO_RUN="${1:-${FUZZ_SECONDS:-60}}"
+shift || true
+TARGETS=("${@:-container vocabulary prepared lines translate eval}")
+read -r -a TARGETS <<< "${TARGETS[*]}"
 OUT=.build-fuzz
-mkdir -p "$OUT/corpus"
+mkdir -p "$OUT"
 
-# S2SIO (AtomicFile, IOError) is a module of its own, as in the package; instrumented too.
-swiftc -parse-as-library -wmo -module-name S2SIO -sanitize=fuzzer,address \
-    -I Sources/CZlib -emit-module -emit-module-path "$OUT/S2SIO.swiftmodule" \
-    -c Sources/S2SIO/*.swift -o "$OUT/S2SIO.o"
-swiftc -parse-as-library -module-name S2SContainerFuzz -sanitize=fuzzer,address -O \
-    -I "$OUT" -I Sources/CZlib \
-    Sources/S2SContainer/*.swift scripts/fuzz/FuzzContainer.swift "$OUT/S2SIO.o" -lz \
-    -o "$OUT/fuzz-container" 2> >(grep -v "Cannot export local symbol" >&2)
+# The library modules the readers live in, each compiled on its own (as in the package) with
+# coverage instrumentation and AddressSanitizer, in dependency order.
+flags=(-parse-as-library -wmo -O -enable-testing -sanitize=fuzzer,address -I "$OUT" -I Sources/CZlib)
+objects=()
+for module in S2SCore S2SIO S2SContainer S2SSubword S2SCorpus S2SMetrics; do
+  swiftc "${flags[@]}" -module-name "$module" -emit-module -emit-module-path "$OUT/$module.swiftmodule" \
+    -c Sources/"$module"/*.swift -o "$OUT/$module.o" 2> >(grep -v "Cannot export local symbol" >&2)
+  objects+=("$OUT/$module.o")
+done
+swiftc -parse-as-library -O -sanitize=fuzzer,address -I "$OUT" -I Sources/CZlib -module-name S2SFuzz \
+  scripts/fuzz/FuzzTargets.swift "${objects[@]}" -lz -o "$OUT/fuzz" 2> >(grep -v "Cannot export local symbol" >&2)
 
-echo "fuzzing the container reader for ${SECONDS_TO_RUN}s" >&2
-cd "$OUT"
-./fuzz-container -max_total_time="$SECONDS_TO_RUN" -rss_limit_mb=2048 -malloc_limit_mb=512 \
-    -max_len=65536 -print_final_stats=1 corpus ../scripts/fuzz/seeds
+export S2S_FUZZ_SEEDS="$PWD/scripts/fuzz"
+run_target() {
+  local target="$1" folder="$OUT/$1"
+  mkdir -p "$folder" "$OUT/corpus/$target"
+  ( cd "$folder" && S2S_FUZZ_TARGET="$target" ../fuzz -max_total_time="$SECONDS_TO_RUN" -rss_limit_mb=2048 \
+      -malloc_limit_mb=512 -max_len=65536 -print_final_stats=1 -close_fd_mask=1 \
+      "../corpus/$target" "../../scripts/fuzz/seeds/$target" > log 2>&1 )
+}
+summary() {
+  local target="$1" log="$OUT/$1/log" runs rate edges
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+  edges=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  if grep -q -E '^==[0-9]+==ERROR|deadly signal|Test unit written' "$log"; then
+    echo "fuzz $target: CRASH after ${runs:-?} inputs — see $log and the crash-* file beside it"; return 1
+  fi
+  echo "fuzz $target: ${SECONDS_TO_RUN}s, ${runs:-?} inputs (${rate:-?}/s), ${edges:-?} edges, 0 crashes"
+}
+
+echo "fuzzing ${TARGETS[*]} for ${SECONDS_TO_RUN}s each, $(nproc) at a time" >&2
+pids=() started=()
+failed=0
+for target in "${TARGETS[@]}"; do
+  run_target "$target" & pids+=($!); started+=("$target")
+  if [ ${#pids[@]} -ge "$(nproc)" ]; then wait "${pids[0]}" || true; summary "${started[0]}" || failed=1; pids=("${pids[@]:1}"); started=("${started[@]:1}"); fi
+done
+for index in "${!pids[@]}"; do wait "${pids[$index]}" || true; summary "${started[$index]}" || failed=1; done
+exit "$failed"
