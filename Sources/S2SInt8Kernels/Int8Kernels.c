@@ -42,7 +42,7 @@ void s2s_int8_gemm_reference(int m, int n, int k, const int8_t *a, int lda, cons
 
 // Four rows × one panel (16 columns) per block: each row's broadcast and absolute value serve
 // both halves of the panel, each 32-byte load of B four rows. (Four rows × 8 columns, which
-// computed each row's absolute value once per half, measured slower: BENCHMARKS.md, "int8 on AVX2".)
+// computed each row's absolute value once per half, measured slower: BENCHMARKS.md, "On an AVX2-only CPU".)
 // The sign trick keeps vpmaddubsw exact: |a| · (b · sign a) with |a|, |b| ≤ 127, so a pair
 // of products is at most 2 · 127² < 2¹⁵ and never saturates.
 __attribute__((target("avx2"), always_inline))

@@ -192,10 +192,11 @@ struct TrainCommand: ParsableCommand {
         let parallelism = Parallelism(workers: workers ?? cores, communicator: communicator)
         let quiet = quiet || !communicator.isLeader
         // Pre-flight: everything cheap to check, before any long work.
-        let inputs = data.text.inputPaths + [validSource, validTarget, data.preparedPath].compactMap { $0 }
+        let otherInputs = [validSource, validTarget, data.preparedPath].compactMap { $0 }
+        let inputs = data.text.inputPaths + otherInputs
         if let output { try AtomicFile.checkWritable(output, notAnyOf: inputs) }
         if let log { try AtomicFile.checkWritable(log, notAnyOf: inputs + [output].compactMap { $0 }) }
-        for path in [data.text.files, [validSource, validTarget, data.preparedPath].compactMap { $0 }].joined() where path != "-" {
+        for path in data.text.files + otherInputs where path != "-" {
             _ = try LineReader(path: path)
         }
         let savedRun = try resume ? output.map { try SavedRun(path: $0, vocabularyPath: data.text.vocabularyPath) } : nil

@@ -12,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_TO_RUN="${1:-${FUZZ_SECONDS:-60}}"
 shift || true
-TARGETS=("${@:-container vocabulary prepared lines translate eval}")
-read -r -a TARGETS <<< "${TARGETS[*]}"
+TARGETS=(container vocabulary prepared lines translate eval)
+[ $# -gt 0 ] && TARGETS=("$@")
 OUT=.build-fuzz
 mkdir -p "$OUT"
 
