@@ -7,7 +7,7 @@ BIN := .build/$(CONFIG)/s2s
 CORPUS ?= $(shell scripts/corpus-path.sh)
 WORK ?= work
 
-.PHONY: setup build manual-tool test demo bench reliability fuzz install clean
+.PHONY: setup build manual-tool test test-sanitize demo bench reliability fuzz install clean
 
 # Native libraries from Debian, installed only when missing.
 setup:
@@ -27,6 +27,16 @@ build: setup
 test: setup manual-tool
 	@test -n "$(CORPUS)" || { echo "make test: Multi30k is neither in \$$S2S_CORPUS nor in ../shared/corpora/multi30k-en-fr, and fetching it failed (scripts/fetch-multi30k.sh)" >&2; exit 1; }
 	S2S_CORPUS="$(CORPUS)" $(SWIFT) test $(SWIFT_FLAGS) --disable-swift-testing
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer (the s2s binary the CLI
+# tests run is instrumented too), in its own build folder so the shipping build stays as it is.
+# Leak reports are off: the Swift runtime's metadata caches live until exit by design.
+SANITIZE_FLAGS := $(SWIFT_FLAGS) --scratch-path .build-sanitize --sanitize=address --sanitize=undefined
+test-sanitize: setup
+	@test -n "$(CORPUS)" || { echo "make test-sanitize: Multi30k not found (see make test)" >&2; exit 1; }
+	$(SWIFT) build $(SANITIZE_FLAGS) --product generate-manual
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		S2S_CORPUS="$(CORPUS)" $(SWIFT) test $(SANITIZE_FLAGS) --disable-swift-testing
 
 # swift-argument-parser's man-page generator, built beside s2s: `make install` writes the man
 # page with it, and the tests check that page.
@@ -64,4 +74,4 @@ install: build manual-tool
 	@echo "installed s2s in $(PREFIX)/bin, its man page in $(PREFIX)/share/man/man1"
 
 clean:
-	rm -rf .build $(WORK)
+	rm -rf .build .build-sanitize $(WORK)

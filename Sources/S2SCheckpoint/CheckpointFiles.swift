@@ -74,9 +74,7 @@ public enum CheckpointFiles {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var removed: [String] = []
         for name in names where name.hasPrefix(base) {
-            guard let marker = name.range(of: ".tmp.", options: .backwards),
-                  name.distance(from: marker.upperBound, to: name.endIndex) == 6 else { continue }
-            let target = String(name[..<marker.lowerBound])
+            guard let target = AtomicFile.targetOfTemporary(named: name) else { continue }
             let suffix = target.dropFirst(base.count)
             let belongs = suffix.isEmpty || suffix == ".state" || suffix == ".state.previous"
                 || (suffix.hasPrefix(".iter") && Int(suffix.dropFirst(5)) != nil)

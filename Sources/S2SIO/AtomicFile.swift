@@ -6,7 +6,8 @@ import Darwin
 
 /// Writes files so that a reader — or a crash at any moment — sees either the old complete
 /// file or the new complete file, never a partial one: write to a temporary file in the same
-/// folder, fsync it, rename it over the target, fsync the folder.
+/// folder, fsync it, rename it over the target, fsync the folder. On Linux the temporary is
+/// nameless until it is complete, so a process killed mid-write leaves no litter.
 ///
 /// Only a regular file can be replaced that way. A path that names something else — a device
 /// (`/dev/null`), a FIFO, `/dev/stdout` — is written in place, as `cat > path` would, and
@@ -42,7 +43,7 @@ public enum AtomicFile {
     }
 
     /// Writes the file by handing `body` a buffered writer on a temporary sibling, then
-    /// publishes it with rename. If `body` throws, the temporary file is removed and `path` is
+    /// publishes it with rename. If `body` throws, the temporary file is gone and `path` is
     /// untouched.
     public static func write(to requestedPath: String, _ body: (inout FileWriter) throws -> Void) throws {
         try checkWritable(requestedPath)
@@ -50,6 +51,9 @@ public enum AtomicFile {
         var info = stat()
         if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
             return try writeInPlace(to: requestedPath, resolved: path, body)
+        }
+        if let fd = openAnonymousFile(in: directoryOf(path)) {
+            return try writeAnonymous(fd, publishingAt: path, body)
         }
         let template = path + ".tmp.XXXXXX"
         var templateBytes = Array(template.utf8CString)
@@ -71,8 +75,89 @@ public enum AtomicFile {
             unlink(temporaryPath)
             throw error
         }
+        syncDirectory(of: path)
+    }
+
+    /// A nameless file in `directory` (Linux `O_TMPFILE`), or nil where the file system or
+    /// kernel has none. A process killed while writing it leaves nothing behind — the kernel
+    /// frees an inode that no name links to — whereas a named temporary would stay as litter.
+    private static func openAnonymousFile(in directory: String) -> Int32? {
+        #if os(Linux)
+        // Giving it a name later goes through /proc/self/fd (linkat with AT_EMPTY_PATH needs
+        // CAP_DAC_READ_SEARCH); without /proc the named temporary is the way.
+        guard access("/proc/self/fd", X_OK) == 0 else { return nil }
+        let fd = open(directory, temporaryFileFlag | O_WRONLY | O_CLOEXEC, 0o644)
+        return fd >= 0 ? fd : nil
+        #else
+        return nil
+        #endif
+    }
+
+    #if os(Linux)
+    /// `O_TMPFILE`, which Swift does not import: `__O_TMPFILE | O_DIRECTORY`, where
+    /// `__O_TMPFILE` is 0o20000000 on every Linux architecture.
+    private static let temporaryFileFlag: Int32 = 0o20000000 | O_DIRECTORY
+    #endif
+
+    /// Writes the nameless file `fd`, links it under a temporary name and renames that over
+    /// `path`: only a kill between those two calls can leave a temporary behind.
+    private static func writeAnonymous(_ fd: Int32, publishingAt path: String,
+                                       _ body: (inout FileWriter) throws -> Void) throws {
+        defer { close(fd) }
+        var writer = FileWriter(fileDescriptor: fd, name: path)
+        try body(&writer)
+        try writer.flush()
+        guard fsync(fd) == 0 else { throw IOError.cannotWrite(path: path, reason: systemErrorMessage(errno)) }
+        fchmod(fd, 0o644)
+        let handle = "/proc/self/fd/\(fd)"
+        var temporaryPath = ""
+        var linked = false
+        for _ in 0..<16 where !linked {
+            temporaryPath = path + ".tmp." + String((0..<6).map { _ in temporaryNameCharacters.randomElement()! })
+            linked = linkat(AT_FDCWD, handle, AT_FDCWD, temporaryPath, AT_SYMLINK_FOLLOW) == 0
+            if !linked && errno != EEXIST { break }
+        }
+        guard linked else { throw IOError.cannotWrite(path: path, reason: systemErrorMessage(errno)) }
+        guard rename(temporaryPath, path) == 0 else {
+            let reason = systemErrorMessage(errno)
+            unlink(temporaryPath)
+            throw IOError.cannotWrite(path: path, reason: reason)
+        }
+        syncDirectory(of: path)
+    }
+
+    /// The characters of mkstemp's `XXXXXX`, so both kinds of temporary look alike.
+    private static let temporaryNameCharacters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+    /// Makes a rename in `path`'s folder durable.
+    private static func syncDirectory(of path: String) {
         let dirFD = open(directoryOf(path), O_RDONLY)
         if dirFD >= 0 { fsync(dirFD); close(dirFD) }
+    }
+
+    /// The file name a temporary named `name` was to become (`model.s2s` for
+    /// `model.s2s.tmp.a1B2c3`), or nil when `name` is no temporary of this writer's.
+    public static func targetOfTemporary(named name: String) -> String? {
+        guard let marker = name.range(of: ".tmp.", options: .backwards),
+              name.distance(from: marker.upperBound, to: name.endIndex) == 6 else { return nil }
+        return String(name[..<marker.lowerBound])
+    }
+
+    /// Deletes the temporaries that killed writes of `path` left (a kill can land between
+    /// naming the finished file and renaming it). Call it only when no other process is
+    /// writing `path`: before a command that is about to replace it.
+    public static func removeLeftoverTemporaries(of path: String) {
+        let resolved = resolvingSymbolicLinks(path)
+        let directory = directoryOf(resolved)
+        let base = resolved.lastIndex(of: "/").map { String(resolved[resolved.index(after: $0)...]) } ?? resolved
+        guard let folder = opendir(directory) else { return }
+        defer { closedir(folder) }
+        var leftovers: [String] = []
+        while let entry = readdir(folder) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if targetOfTemporary(named: name) == base { leftovers.append(directory + "/" + name) }
+        }
+        for leftover in leftovers { unlink(leftover) }
     }
 
     /// Writes into what `resolved` names (a device, a FIFO) without replacing it.

@@ -25,6 +25,7 @@ struct AverageCommand: ParsableCommand {
     func run() throws {
         runReportingErrors {
             try AtomicFile.checkWritable(output, notAnyOf: models)
+            AtomicFile.removeLeftoverTemporaries(of: output)
             let average = try CheckpointIO.average(models, s2sVersion: S2SVersion.string)
             try CheckpointIO.write(average, to: output)
             if !quiet {

@@ -25,6 +25,7 @@ struct PrepareCommand: ParsableCommand {
         runReportingErrors {
             // Fail before the long load if the output cannot be written.
             try AtomicFile.checkWritable(outputPath, notAnyOf: corpus.inputPaths)
+            AtomicFile.removeLeftoverTemporaries(of: outputPath)
             let loaded = try loadTextCorpus(corpus, encoder: try loadSentenceEncoder(path: corpus.vocabularyPath!), quiet: quiet)
             try PreparedCorpus.write(loaded, inputName: corpus.input?.name ?? "", to: outputPath)
             print(corpusSummary(loaded))

@@ -109,4 +109,19 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertEqual(filtered.status, 1, filtered.stderr)
         XCTAssertTrue(filtered.stderr.contains("no sentence pairs left after filtering (177 read)"), filtered.stderr)
     }
+
+    /// A temporary that a killed `prepare` left beside its output (`p.s2sd.tmp.XXXXXX`) is
+    /// removed when `prepare` writes that output again; files that only look alike stay.
+    func testLeftoverTemporariesOfTheOutputAreRemoved() throws {
+        XCTAssertEqual(try runS2S(["vocab", work + "/train.en", "-o", work + "/v.s2sv", "--size", "300", "--quiet"]).status, 0)
+        let leftovers = ["p.s2sd.tmp.a1B2c3", "p.s2sd.tmp.ZZZZZZ"], lookalikes = ["p.s2sd.tmp.notes", "q.s2sd.tmp.a1B2c3"]
+        for name in leftovers + lookalikes { FileManager.default.createFile(atPath: work + "/" + name, contents: Data([1])) }
+        let result = try runS2S(["prepare", work + "/train.en", work + "/train.fr", "-v", work + "/v.s2sv",
+                                 "-o", work + "/p.s2sd", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: work))
+        XCTAssertTrue(names.isDisjoint(with: leftovers), "\(names)")
+        XCTAssertTrue(names.isSuperset(of: lookalikes + ["p.s2sd"]), "\(names)")
+    }
 }
+

@@ -197,6 +197,33 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertEqual(parts.first, text)
             XCTAssertNotNil(parts.last?.wholeMatch(of: /(\d+-\d+)( \d+-\d+)*/), String(line))
         }
+        // --attention-plot: one heatmap per line, source × target cells whose rows are the
+        // attention distributions (each sums to 1) and whose largest cell is the alignment's.
+        let plots = work + "/plots"
+        let plotted = try runS2S(["translate", "-m", model, "--alignment", "--attention-plot", plots, work + "/valid.en"])
+        XCTAssertEqual(plotted.status, 0, plotted.stderr)
+        XCTAssertEqual(plotted.stdout, aligned.stdout, "plotting does not change the output")
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: plots)), Set((1...6).map { "\($0).svg" }))
+        for (index, line) in aligned.stdout.split(separator: "\n").enumerated() {
+            let svg = try String(contentsOfFile: "\(plots)/\(index + 1).svg", encoding: .utf8)
+            XCTAssertTrue(svg.hasPrefix("<svg ") && svg.hasSuffix("</svg>\n") && svg.contains(">line \(index + 1)<"))
+            let links = line.components(separatedBy: " ||| ").last!.split(separator: " ").map {
+                $0.split(separator: "-").map { Int($0)! }
+            }
+            let sourceCount = svg.matches(of: /rotate\(-90\)/).count
+            let rows = svg.matches(of: /text-anchor="end"/).count
+            let cells = svg.matches(of: /<title>[^<]* → [^<]*: ([0-9.]+)<\/title>/).map { Double($0.output.1)! }
+            XCTAssertEqual(cells.count, sourceCount * rows, "line \(index + 1)")
+            XCTAssertTrue(rows == links.count || rows == links.count + 1, "a row per target piece (and </s> if reached)")
+            for (j, row) in stride(from: 0, to: cells.count, by: sourceCount).map({ Array(cells[$0..<$0 + sourceCount]) })
+                .enumerated() {
+                XCTAssertEqual(row.reduce(0, +), 1, accuracy: 0.005 * Double(sourceCount), "line \(index + 1) row \(j)")
+                let largest = row.max()!
+                if let link = links.first(where: { $0[1] == j }), row.filter({ $0 == largest }).count == 1 {
+                    XCTAssertEqual(row.firstIndex(of: largest), link[0], "line \(index + 1) row \(j)")
+                }
+            }
+        }
         let ensemble = try runS2S(["translate", "-m", model, "-m", model, work + "/valid.en"])
         XCTAssertEqual(ensemble.status, 0, ensemble.stderr)
         XCTAssertEqual(ensemble.stdout.split(separator: "\n").map(String.init), plain, "the mean of one model twice is the model")
@@ -341,22 +368,72 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
     }
 
-    func testSIGINTSavesACheckpointThatResumeContinues() throws {
+    /// `s2s prepare` encodes a bitext once: training on the prepared corpus sees the same
+    /// statistics and makes the same model as training on the text with that vocabulary.
+    func testPreparedCorpusTrainsLikeItsText() throws {
+        let vocabulary = work + "/v.s2sv", prepared = work + "/c.s2sd"
+        let text = [work + "/train.en", work + "/train.fr"]
+        let learned = try runS2S(["vocab"] + text + ["-o", vocabulary, "--size", "300", "--quiet"])
+        XCTAssertEqual(learned.status, 0, learned.stderr)
+        let made = try runS2S(["prepare"] + text + ["-v", vocabulary, "-o", prepared, "--quiet"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        XCTAssertTrue(made.stdout.contains("120"), "prepare summarizes the pairs it kept: \(made.stdout)")
+
+        let options = ["--emb", "8", "--hidden", "8", "--attention", "8", "--batch-tokens", "400", "--quiet"]
+        let fromText = try runS2S(["train"] + text + ["-v", vocabulary, "--dry-run"] + options)
+        let fromPrepared = try runS2S(["train", "--data", prepared, "-v", vocabulary, "--dry-run"] + options)
+        XCTAssertEqual(fromText.status, 0, fromText.stderr)
+        XCTAssertEqual(fromPrepared.status, 0, fromPrepared.stderr)
+        func statistics(_ report: String) -> [Substring] {
+            report.split(separator: "\n").filter { $0.hasPrefix("pairs") || $0.contains("tokens") || $0.hasPrefix("batches") }
+        }
+        XCTAssertFalse(statistics(fromText.stdout).isEmpty, fromText.stdout)
+        XCTAssertEqual(statistics(fromPrepared.stdout), statistics(fromText.stdout))
+
+        func tensors(_ path: String) throws -> String {
+            try runS2S(["info", "--tensors", path]).stdout.components(separatedBy: "\ntensors\n").last ?? ""
+        }
+        for (inputs, model) in [(text, "text.s2s"), (["--data", prepared], "prepared.s2s")] {
+            let trained = try runS2S(["train"] + inputs + ["-v", vocabulary, "-o", work + "/" + model, "--max-updates", "4"]
+                                     + options)
+            XCTAssertEqual(trained.status, 0, trained.stderr)
+        }
+        XCTAssertEqual(try tensors(work + "/prepared.s2s"), try tensors(work + "/text.s2s"))
+        XCTAssertFalse(try tensors(work + "/text.s2s").isEmpty)
+    }
+
+    /// SIGINT mid-run saves a checkpoint and exits 130; `--resume` then runs the remaining
+    /// updates, and the model it ends with is bit-identical to one trained without a stop.
+    func testSIGINTThenResumeMatchesAnUninterruptedRun() throws {
+        let updates = "300"
+        func tensors(_ path: String) throws -> String {
+            try runS2S(["info", "--tensors", path]).stdout.components(separatedBy: "\ntensors\n").last ?? ""
+        }
+        let straight = work + "/straight.s2s"
+        let uninterrupted = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", straight,
+                                        "--max-updates", updates] + Self.tinyModel)
+        XCTAssertEqual(uninterrupted.status, 0, uninterrupted.stderr)
+
         let model = work + "/m.s2s"
         let process = try startS2S(["train", work + "/train.en", work + "/train.fr", "-o", model,
-                                    "--max-updates", "100000", "--save-frequency", "2"] + Self.tinyModel)
+                                    "--max-updates", updates, "--save-frequency", "2"] + Self.tinyModel)
         let deadline = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: model) && Date() < deadline && process.isRunning {
-            Thread.sleep(forTimeInterval: 0.05)
+            Thread.sleep(forTimeInterval: 0.005)
         }
         XCTAssertTrue(process.isRunning, "training ended before it could be interrupted")
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 130, "interrupted training exits with 130")
+        let stopped = try runS2S(["info", "--json", model]).stdout
+        let stoppedAt = try XCTUnwrap(Int(try XCTUnwrap(stopped.firstMatch(of: /"updates" *: *([0-9]+)/)).output.1))
+        XCTAssertLessThan(stoppedAt, Int(updates)!, "the interrupted run stopped before the last update")
+
         let resumed = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--resume",
-                                  "--max-updates", "1"] + Self.tinyModel)
+                                  "--max-updates", updates] + Self.tinyModel)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
-        let translated = try runS2S(["translate", "-m", model], input: "a man\n")
-        XCTAssertEqual(translated.status, 0, translated.stderr)
+        XCTAssertTrue(try runS2S(["info", "--json", model]).stdout.contains(/"updates" *: *300[,\n ]/))
+        XCTAssertEqual(try tensors(model), try tensors(straight), "resuming after SIGINT changed the training")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work).filter { $0.contains(".tmp.") }, [])
     }
 }

@@ -59,6 +59,31 @@ final class CheckpointFilesTests: XCTestCase {
         assertBitIdentical(try CheckpointIO.read(from: path).parameters, previous.parameters)
     }
 
+    /// On Linux the file being written has no name until it is complete, so a process killed
+    /// mid-write (which no cleanup can follow) leaves nothing in the folder.
+    func testWriteInProgressHasNoNameInTheFolder() throws {
+        let directory = Sample.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/model.s2s"
+        try CheckpointIO.write(try Sample.checkpoint(seed: 1), to: path)
+        let next = try Sample.checkpoint(seed: 2)
+        var namesDuringWrite: [String] = []
+        try AtomicFile.write(to: path) { writer in
+            try writer.write([UInt8](repeating: 7, count: 1 << 21))
+            try writer.flush()
+            namesDuringWrite = try FileManager.default.contentsOfDirectory(atPath: directory)
+        }
+        #if os(Linux)
+        XCTAssertEqual(namesDuringWrite, ["model.s2s"])
+        #endif
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory), ["model.s2s"])
+        XCTAssertEqual(FileManager.default.contents(atPath: path), Data(repeating: 7, count: 1 << 21))
+        try CheckpointIO.write(next, to: path)
+        assertBitIdentical(try CheckpointIO.read(from: path).parameters, next.parameters)
+        let mode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        XCTAssertEqual(mode, 0o644)
+    }
+
     /// Stray temporaries from a killed write are removed; the complete file and unrelated
     /// files are left alone.
     func testStaleTemporariesAreRemoved() throws {
