@@ -78,6 +78,7 @@ public enum CheckpointIO {
         state.modelCheckpointID = identifier
         try AtomicFile.checkWritable(path)
         let statePath = statePath(for: path), previousPath = previousStatePath(for: path)
+        var setAside = false
         if let currentID = try? ModelFile(path: path, verifyTensors: false).metadata.checkpointID,
            (try? TrainingStateFile(path: statePath, verifyTensors: false).metadata.modelCheckpointID) == currentID {
             // Otherwise `.previous` already holds the matching state (an earlier save was cut
@@ -85,10 +86,19 @@ public enum CheckpointIO {
             guard rename(statePath, previousPath) == 0 else {
                 throw IOError.cannotWrite(path: previousPath, reason: systemErrorMessage(errno))
             }
+            setAside = true
         }
-        try write(state, to: statePath)
+        // A write that fails (a full disk) puts the old state back under its name, so the run
+        // is left exactly as it was; only a crash leaves the pair in `.previous`.
+        func restoringTheOldState<T>(_ write: () throws -> T) throws -> T {
+            do { return try write() } catch {
+                if setAside { rename(previousPath, statePath) }
+                throw error
+            }
+        }
+        try restoringTheOldState { try write(state, to: statePath) }
         try afterWritingState()
-        try write(checkpoint, to: path)
+        try restoringTheOldState { try write(checkpoint, to: path) }
         unlink(previousPath)
         return identifier
     }

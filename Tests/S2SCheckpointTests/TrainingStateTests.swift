@@ -39,6 +39,35 @@ final class TrainingStateTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: CheckpointIO.previousStatePath(for: path)))
     }
 
+    /// A save whose writes fail (here the file-size limit, as a full disk would) leaves the
+    /// saved pair exactly as it was: the same bytes under the same names, no `.previous`.
+    func testAFailedSaveLeavesTheOldPairInPlace() throws {
+        let directory = Sample.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/model.s2s", statePath = CheckpointIO.statePath(for: path)
+        let first = try Sample.checkpoint(seed: 1)
+        try CheckpointIO.save(first, state: try Sample.state(for: first.parameters, seed: 10), to: path)
+        let files = [path, statePath].map { FileManager.default.contents(atPath: $0) }
+        let sizes = try [path, statePath].map { try XCTUnwrap(FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) }
+
+        let second = try Sample.checkpoint(seed: 2)
+        // The state goes first and is the larger file: below its size, its write fails.
+        for limit in [sizes[1] / 2, sizes[1] - 1] {
+            var old = rlimit()
+            getrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+            var small = old
+            small.rlim_cur = rlim_t(limit)
+            signal(SIGXFSZ, SIG_IGN)
+            setrlimit(Int32(RLIMIT_FSIZE.rawValue), &small)
+            let saved = Result { try CheckpointIO.save(second, state: try Sample.state(for: second.parameters, seed: 20), to: path) }
+            setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+            XCTAssertThrowsError(try saved.get(), "limit \(limit)")
+            XCTAssertEqual([path, statePath].map { FileManager.default.contents(atPath: $0) }, files, "limit \(limit)")
+            XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: directory)), ["model.s2s", "model.s2s.state"])
+        }
+        XCTAssertGreaterThan(sizes[1], sizes[0], "the state (parameters and two moments) is the larger file")
+    }
+
     /// A crash after the new state but before the new model: the old pair still resumes exactly,
     /// and the next save completes normally.
     func testCrashBetweenStateAndModelResumesThePreviousPair() throws {
