@@ -106,3 +106,14 @@ let package = Package(
         .testTarget(name: "S2SCLITests", dependencies: ["s2s", "S2SIO", "S2SCorpus", "S2SDecoding"], exclude: ["Fixtures"]),
     ]
 )
+
+/// The libFuzzer binary of scripts/fuzz (one entry point; $S2S_FUZZ_TARGET picks the reader),
+/// part of the package only when scripts/fuzz/fuzz.sh builds it (`S2S_FUZZ=1`, with
+/// `--sanitize=fuzzer --sanitize=address`): libFuzzer supplies `main`.
+if ProcessInfo.processInfo.environment["S2S_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "S2SFuzz",
+        dependencies: ["S2SIO", "S2SContainer", "S2SSubword", "S2SCorpus", "S2SMetrics", "S2SServer"],
+        path: "scripts/fuzz", exclude: ["fuzz.sh", "seeds", "seeds-vocabulary"],
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

@@ -52,6 +52,11 @@ public final class ParameterStore: @unchecked Sendable {
 
     deinit { UnsafeMutableRawPointer(values.baseAddress!).deallocate() }
 
+    /// A copy of every element. Prefer it to `Array(store.values)`: a store that nothing uses
+    /// afterwards may be freed while that expression still reads `values` (AddressSanitizer
+    /// caught a test doing so); here `self` lives until the copy is made.
+    public var elements: [Float] { Array(values) }
+
     /// The entry named `name`, if any.
     public func entry(_ name: String) -> Entry? { indexByName[name].map { entries[$0] } }
 

@@ -425,6 +425,7 @@ func corpusSummary(_ corpus: ParallelCorpus) -> String {
     source tokens      \(formatCount(statistics.sourceTokens)) (with </s>)
     target tokens      \(formatCount(statistics.targetTokens)) (with </s>)
     vocabulary         \(corpus.vocabularyFingerprint) (\(formatCount(corpus.vocabularySize)) ids)
+    corpus memory      \(formatBytes(corpus.storageBytes)) (token ids and sentence offsets, as training holds them)
     """
 }
 

@@ -59,6 +59,7 @@ final class CorpusCommandTests: XCTestCase {
         XCTAssertTrue(result.output.contains("pairs kept         \(corpus.count)\n"), result.output)
         XCTAssertTrue(result.output.contains("empty 1,"), result.output)
         XCTAssertTrue(result.output.contains("source tokens      \(formatCount(corpus.sourceTokens.count))"), result.output)
+        XCTAssertTrue(result.output.contains("corpus memory      \(formatBytes(corpus.storageBytes)) "), result.output)
         let expected = try BatchIterator(corpus: corpus, options: BatchingOptions(targetTokensPerBatch: 500)).epochStatistics()
         XCTAssertTrue(result.output.contains("batches per epoch  \(expected.batches) "), result.output)
         XCTAssertTrue(result.output.contains("padding            source "), result.output)

@@ -12,6 +12,9 @@ final class PackageGraphTests: XCTestCase {
     private static let system: Set<String> = ["Foundation", "FoundationXML", "Glibc", "Darwin", "Dispatch", "XCTest",
                                               "Synchronization"]
 
+    /// Targets whose sources are not in Sources/ or Tests/ (`path:` in Package.swift).
+    private var folders: [String: String] = [:]
+
     /// Each target's declared dependencies, read from Package.swift
     /// (`.product(name: "X", …)` counts as X).
     private func declaredDependencies() throws -> [String: Set<String>] {
@@ -31,6 +34,7 @@ final class PackageGraphTests: XCTestCase {
                 for name in text.matches(of: product) { dependencies.insert(String(name.output[1].substring!)) }
             }
             targets[name] = dependencies
+            if let path = body.firstMatch(of: try Regex(#"path:\s*"([^"]+)""#)) { folders[name] = String(path.output[1].substring!) }
         }
         XCTAssertGreaterThan(targets.count, 20, "Package.swift was not read")
         return targets
@@ -38,7 +42,8 @@ final class PackageGraphTests: XCTestCase {
 
     /// The modules the Swift files of a target's folder import.
     private func imports(of target: String) throws -> Set<String> {
-        let folders = ["Sources/\(target)", "Tests/\(target)"].map { Self.root.appendingPathComponent($0) }
+        let folders = (self.folders[target].map { [$0] } ?? ["Sources/\(target)", "Tests/\(target)"])
+            .map { Self.root.appendingPathComponent($0) }
         guard let folder = folders.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else { return [] }
         var modules: Set<String> = []
         let line = try Regex(#"(?m)^\s*(?:@testable\s+)?import\s+(\w+)"#)

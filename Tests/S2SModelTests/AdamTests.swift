@@ -34,11 +34,11 @@ final class AdamTests: XCTestCase {
             let model = try Seq2SeqModel(config: config, seed: 8)
             let trainer = try GradientCheck.trainer(model, learningRate: 0.01)
             for update in 1...3 { _ = try trainer.trainStep(batches: [batch], update: update) }
-            results.append(Array(model.parameters.values) + Array(trainer.optimizer.secondMoment.values))
+            results.append(model.parameters.elements + trainer.optimizer.secondMoment.elements)
         }
         XCTAssertEqual(results[0], results[1])
         let fresh = try Seq2SeqParameters.initialized(for: config, seed: 8)
-        XCTAssertNotEqual(Array(fresh.values), Array(results[0].prefix(fresh.values.count)))
+        XCTAssertNotEqual(fresh.elements, Array(results[0].prefix(fresh.values.count)))
     }
 
     /// One Adam step against the formula written out by hand.

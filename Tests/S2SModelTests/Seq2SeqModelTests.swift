@@ -160,7 +160,7 @@ final class Seq2SeqModelTests: XCTestCase {
             let model = try Seq2SeqModel(config: config, seed: 12)
             model.zeroGradients()
             let loss = try model.forwardBackward(batch: batch, dropout: nil)
-            results.append((loss, Array(model.gradients.values)))
+            results.append((loss, model.gradients.elements))
         }
         XCTAssertEqual(results[0].0.totalLoss, results[1].0.totalLoss, accuracy: 1e-9 * results[0].0.totalLoss + 1e-6)
         for (a, b) in zip(results[0].1, results[1].1) { XCTAssertEqual(a, b, accuracy: 1e-6 + 1e-4 * abs(a)) }
@@ -171,7 +171,7 @@ final class Seq2SeqModelTests: XCTestCase {
         config.hiddenSize = 8
         let a = try Seq2SeqParameters.initialized(for: config, seed: 1)
         let b = try Seq2SeqParameters.initialized(for: config, seed: 1)
-        XCTAssertEqual(Array(a.values), Array(b.values))
+        XCTAssertEqual(a.elements, b.elements)
         let h = 8
         let u = a.tensor("decoder.gru1.U")
         for gate in 0..<3 {
@@ -261,7 +261,7 @@ final class Seq2SeqModelTests: XCTestCase {
         let batch = GradientCheck.batch(sourceLengths: [4, 2], targetLengths: [3, 5], config: config, seed: 2)
         model.zeroGradients()
         _ = try model.forwardBackward(batch: batch, dropout: nil)
-        let once = Array(model.gradients.values)
+        let once = model.gradients.elements
         _ = try model.forwardBackward(batch: batch, dropout: nil)
         for (twice, single) in zip(model.gradients.values, once) {
             XCTAssertEqual(twice, 2 * single, accuracy: 1e-6 + 1e-5 * abs(single))

@@ -42,7 +42,7 @@ final class DataParallelTests: XCTestCase {
         for (index, batches) in updates.enumerated() {
             _ = try trainer.trainStep(batches: batches, update: index + 1)
         }
-        return Array(parameters.values)
+        return parameters.elements
     }
 
     func testWorkersOnSharesMatchOneWorkerAccumulatingTheSharesBitForBit() throws {
@@ -62,7 +62,7 @@ final class DataParallelTests: XCTestCase {
         let batches = (0..<3).map { batch(rows: 12, seed: 10 + UInt64($0)) }
         let whole = try train(workers: 1, threads: 2, updates: batches.map { [$0] })
         let parallel = try train(workers: 2, updates: batches.map { [$0] })
-        let initial = Array(try Seq2SeqParameters.initialized(for: config(), seed: 5).values)
+        let initial = try Seq2SeqParameters.initialized(for: config(), seed: 5).elements
         var largestMove: Float = 0, largestDifference: Float = 0
         for i in whole.indices {
             largestMove = max(largestMove, abs(whole[i] - initial[i]))

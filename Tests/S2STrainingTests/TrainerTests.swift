@@ -92,7 +92,7 @@ final class TrainerTests: XCTestCase {
         // The final validation was recorded, and the saved model loads with the same parameters.
         XCTAssertEqual(trainer.progress.validations.last?.updates, 60)
         let saved = try CheckpointIO.read(from: directory + "/model.s2s")
-        XCTAssertEqual(Array(saved.parameters.values), Array(trainer.stepper.model.parameters.values))
+        XCTAssertEqual(saved.parameters.elements, trainer.stepper.model.parameters.elements)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/model.best.s2s"))
     }
 
@@ -116,15 +116,15 @@ final class TrainerTests: XCTestCase {
         _ = try secondHalf.run(shouldStop: { false }, onEvent: { _ in })
 
         XCTAssertEqual(secondHalf.progress.updates, 16)
-        XCTAssertTrue(Array(straight.stepper.model.parameters.values) == Array(secondHalf.stepper.model.parameters.values),
+        XCTAssertTrue(straight.stepper.model.parameters.elements == secondHalf.stepper.model.parameters.elements,
                       "parameters differ after resuming")
-        XCTAssertTrue(Array(straight.stepper.optimizer.secondMoment.values) == Array(secondHalf.stepper.optimizer.secondMoment.values))
+        XCTAssertTrue(straight.stepper.optimizer.secondMoment.elements == secondHalf.stepper.optimizer.secondMoment.elements)
 
         // BPE-dropout really changed the updates: the same run without it ends elsewhere.
         let plain = try Trainer(config: config, options: options(maxUpdates: 16), vocabulary: setup.vocabulary,
                                 corpus: setup.corpus, validation: nil, modelPath: directory + "/plain.s2s", s2sVersion: "test")
         _ = try plain.run(shouldStop: { false }, onEvent: { _ in })
-        XCTAssertFalse(Array(straight.stepper.model.parameters.values) == Array(plain.stepper.model.parameters.values))
+        XCTAssertFalse(straight.stepper.model.parameters.elements == plain.stepper.model.parameters.elements)
     }
 
     /// With exponential smoothing the model file holds the moving average and the state the
@@ -146,12 +146,12 @@ final class TrainerTests: XCTestCase {
                                  validation: nil, s2sVersion: "test")
         _ = try second.run(shouldStop: { false }, onEvent: { _ in })
         let average = try XCTUnwrap(straight.smoothing?.average)
-        XCTAssertTrue(Array(straight.stepper.parameters.values) == Array(second.stepper.parameters.values), "parameters")
-        XCTAssertTrue(Array(average.values) == Array(try XCTUnwrap(second.smoothing?.average).values), "average")
-        XCTAssertFalse(Array(average.values) == Array(straight.stepper.parameters.values), "the average is not θ")
+        XCTAssertTrue(straight.stepper.parameters.elements == second.stepper.parameters.elements, "parameters")
+        XCTAssertTrue(try average.elements == XCTUnwrap(second.smoothing?.average).elements, "average")
+        XCTAssertFalse(average.elements == straight.stepper.parameters.elements, "the average is not θ")
         let (checkpoint, state) = try CheckpointIO.resume(from: directory + "/straight.s2s")
-        XCTAssertTrue(Array(checkpoint.parameters.values) == Array(average.values), "the model file holds the average")
-        XCTAssertTrue(Array(try XCTUnwrap(state.rawParameters).values) == Array(straight.stepper.parameters.values))
+        XCTAssertTrue(checkpoint.parameters.elements == average.elements, "the model file holds the average")
+        XCTAssertTrue(try XCTUnwrap(state.rawParameters).elements == straight.stepper.parameters.elements)
     }
 
     /// IBM Model 1 on real pairs: a common word's list starts with its translation, lists are

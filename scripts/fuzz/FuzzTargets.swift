@@ -6,14 +6,17 @@
 //   lines       the line reader on a file, plain or gzip (the seeds hold both)
 //   translate   translate's input path: lines read lossily, normalized, cut into pieces
 //   eval        eval's inputs: hypotheses and references through every BLEU tokenizer and chrF++
+//   server      `s2s serve`'s request parsing: LibreTranslate's JSON and form bodies with a query
+//               string, OpenNMT-py's JSON list, and the split of texts into lines
 // Every input must be accepted or rejected with a thrown error — never a trap, an
 // out-of-bounds access (AddressSanitizer watches) or a huge allocation (libFuzzer's
-// -rss_limit_mb / -malloc_limit_mb watch). Compiled with the library sources by fuzz.sh.
+// -rss_limit_mb / -malloc_limit_mb watch). Built by fuzz.sh as the package's S2SFuzz target.
 import Foundation
 @testable import S2SContainer
 import S2SCorpus
 import S2SIO
 import S2SMetrics
+@testable import S2SServer
 import S2SSubword
 
 private let target = ProcessInfo.processInfo.environment["S2S_FUZZ_TARGET"] ?? "container"
@@ -39,6 +42,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case "lines": fuzzLines(bytes)
     case "translate": fuzzTranslateInput(bytes)
     case "eval": fuzzEval(bytes)
+    case "server": fuzzServerRequest(bytes)
     default: fatalError("unknown S2S_FUZZ_TARGET '\(target)'")
     }
     return 0
@@ -150,4 +154,31 @@ private func fuzzEval(_ bytes: UnsafeRawBufferPointer) {
         }
     }
     _ = try? CHRF.corpusScore(hypotheses: hypotheses, references: [references], options: CHRFOptions(wordOrder: 2, threads: 1))
+}
+
+private func fuzzServerRequest(_ bytes: UnsafeRawBufferPointer) {
+    // The first byte picks the content type; the query string comes before the first 0xFF
+    // byte, the body after it.
+    let types: [String?] = [nil, "application/json", "application/x-www-form-urlencoded; charset=utf-8", "text/plain"]
+    let type = bytes.first.map { types[Int($0) % types.count] } ?? nil
+    let rest = bytes.dropFirst()
+    let split = rest.firstIndex(of: 0xFF) ?? rest.endIndex
+    let query = String(decoding: rest[..<split], as: UTF8.self)
+    let body = Array(rest[(split < rest.endIndex ? split + 1 : split)...])
+    // Every request is parsed or refused with an APIError (which becomes its 4xx answer); any
+    // other error would be a 500.
+    func checkLines(_ texts: [String]) {
+        let batch = TextBatch(texts: texts)
+        precondition(batch.lines.allSatisfy { !$0.contains("\n") }, "a line holds a newline")
+        precondition(batch.lines.count >= texts.count, "a text lost its line")
+    }
+    for query in [nil, query] {
+        do {
+            checkLines(try LibreTranslateAPI.parse(body: body, contentType: type, query: query).q ?? [])
+        } catch is APIError {
+        } catch {
+            preconditionFailure("LibreTranslate parsing threw \(error), not an APIError")
+        }
+    }
+    if let items = try? JSONDecoder().decode([OpenNMTAPI.Item].self, from: Data(body)) { checkLines(items.map(\.src)) }
 }

@@ -1,33 +1,30 @@
 #!/usr/bin/env bash
 # Fuzz every reader of outside input with libFuzzer + AddressSanitizer (scripts/fuzz/FuzzTargets.swift
-# lists them: container, vocabulary, prepared, lines, translate, eval).
-# Needs only the Swift toolchain (libFuzzer ships with it on Linux) and zlib (make setup).
+# lists them: container, vocabulary, prepared, lines, translate, eval, server).
+# Needs only the Swift toolchain (libFuzzer ships with it on Linux) and make setup's libraries.
 #
 # Usage: scripts/fuzz/fuzz.sh [SECONDS] [TARGET…]   (SECONDS per target: default $FUZZ_SECONDS or 60;
 #        targets: all by default). Runs as many targets at a time as there are cores.
-# Builds into .build-fuzz/, runs each target from its committed seeds (scripts/fuzz/seeds/TARGET)
+# Builds into .build-fuzz/ (the package's S2SFuzz target), runs each target from its committed seeds (scripts/fuzz/seeds/TARGET)
 # plus .build-fuzz/corpus/TARGET (kept between runs), prints each target's executions, rate and
 # coverage, and fails if libFuzzer finds a crash (the reproducer is left in .build-fuzz/TARGET/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_TO_RUN="${1:-${FUZZ_SECONDS:-60}}"
 shift || true
-TARGETS=(container vocabulary prepared lines translate eval)
+TARGETS=(container vocabulary prepared lines translate eval server)
 [ $# -gt 0 ] && TARGETS=("$@")
 OUT=.build-fuzz
 mkdir -p "$OUT"
 
-# The library modules the readers live in, each compiled on its own (as in the package) with
-# coverage instrumentation and AddressSanitizer, in dependency order.
-flags=(-parse-as-library -wmo -O -enable-testing -sanitize=fuzzer,address -I "$OUT" -I Sources/CZlib)
-objects=()
-for module in S2SCore S2SIO S2SContainer S2SSubword S2SCorpus S2SMetrics; do
-  swiftc "${flags[@]}" -module-name "$module" -emit-module -emit-module-path "$OUT/$module.swiftmodule" \
-    -c Sources/"$module"/*.swift -o "$OUT/$module.o" 2> >(grep -v "Cannot export local symbol" >&2)
-  objects+=("$OUT/$module.o")
-done
-swiftc -parse-as-library -O -sanitize=fuzzer,address -I "$OUT" -I Sources/CZlib -module-name S2SFuzz \
-  scripts/fuzz/FuzzTargets.swift "${objects[@]}" -lz -o "$OUT/fuzz" 2> >(grep -v "Cannot export local symbol" >&2)
+# The package's S2SFuzz target (Package.swift adds it under S2S_FUZZ=1): every module it
+# reaches, dependencies included, built with coverage instrumentation and AddressSanitizer.
+echo "building the fuzz targets (.build-fuzz/build.log)" >&2
+if ! S2S_FUZZ=1 swift build -c release -Xswiftc -enable-testing --scratch-path "$OUT/build" \
+    --sanitize=fuzzer --sanitize=address --product S2SFuzz > "$OUT/build.log" 2>&1; then
+  grep -E "error:" "$OUT/build.log" | head -20 >&2; exit 1
+fi
+cp "$OUT/build/release/S2SFuzz" "$OUT/fuzz"
 
 export S2S_FUZZ_SEEDS="$PWD/scripts/fuzz"
 run_target() {
