@@ -12,8 +12,13 @@ struct TextBatch {
     init(texts: [String]) {
         var lines: [String] = [], counts: [Int] = []
         for text in texts {
-            let split = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
-            lines += split.map(String.init)
+            // Split at every "\n" scalar, dropping the "\r" of a CRLF. (Splitting the String by
+            // Character would miss "\r\n", one Character, wherever a replacement re-forms it, as
+            // in "\r\r\n": the fuzzer found a line holding a line break that way.)
+            let split = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars in
+                String(String.UnicodeScalarView(scalars.last == "\r" ? scalars.dropLast() : scalars[...]))
+            }
+            lines += split
             counts.append(split.count)
         }
         self.lines = lines

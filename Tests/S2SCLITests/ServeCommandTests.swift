@@ -80,6 +80,12 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertEqual((try list.json() as? [String: Any])?["translatedText"] as? [String], Array(expected[1...3]))
         let lines = try http(port, "POST", "/translate", json: libreRequest(sentences[4] + "\n" + sentences[5]))
         XCTAssertEqual((try lines.json() as? [String: Any])?["translatedText"] as? String, expected[4] + "\n" + expected[5])
+        // A CRLF after a stray carriage return still ends the line ("\r\n" is one Swift Character,
+        // so a split by Characters missed it).
+        let carriageReturns = try http(port, "POST", "/translate", json: libreRequest(sentences[4] + "\r\r\n" + sentences[5]))
+        let returned = try XCTUnwrap((try carriageReturns.json() as? [String: Any])?["translatedText"] as? String)
+        XCTAssertEqual(returned.split(separator: "\n", omittingEmptySubsequences: false).count, 2, returned)
+        XCTAssertEqual(returned.split(separator: "\n").last.map(String.init), expected[5])
 
         // A form, as LibreTranslate's web page posts it; the query string counts too.
         let form = "q=\(sentences[0].addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)&target=fr"
@@ -122,7 +128,7 @@ final class ServeCommandTests: XCTestCase {
         let metrics = try http(port, "GET", "/metrics")
         XCTAssertEqual(metrics.status, 200)
         XCTAssertTrue(metrics.headers["content-type"]?.hasPrefix("text/plain") ?? false)
-        for line in [#"s2s_requests_total{route="/translate",status="200"} 6"#,
+        for line in [#"s2s_requests_total{route="/translate",status="200"} 7"#,
                      #"s2s_requests_total{route="/translator/translate",status="200"} 1"#,
                      #"s2s_sentences_total{route="/translator/translate",status="200"} 2"#,
                      "s2s_queue_sentences 0", "s2s_requests_in_flight 1.0", "# TYPE s2s_request_duration_seconds histogram",

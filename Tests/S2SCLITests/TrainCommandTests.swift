@@ -293,6 +293,33 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(misuse.stderr.contains("Usage:") || misuse.stderr.contains("USAGE:"), misuse.stderr)
     }
 
+    /// `translate` on a truncated or bit-flipped model, a missing model or a missing input file
+    /// fails with one line naming the file and what is wrong, and prints no translation.
+    func testTranslateOnADamagedModelOrAMissingFileIsOneLine() throws {
+        let model = work + "/m.s2s"
+        let trained = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", model, "--max-updates", "2"]
+                                 + Self.tinyModel)
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let bytes = try XCTUnwrap(FileManager.default.contents(atPath: model))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: work + "/truncated.s2s"))
+        var flipped = bytes
+        flipped[flipped.count / 3] ^= 0x10
+        try flipped.write(to: URL(fileURLWithPath: work + "/flipped.s2s"))
+        let cases: [([String], String)] = [
+            (["-m", work + "/truncated.s2s"], "truncated.s2s: "),
+            (["-m", work + "/flipped.s2s"], "flipped.s2s: "),
+            (["-m", work + "/none.s2s"], "none.s2s: cannot open"),
+            (["-m", model, work + "/none.en"], "none.en: cannot open"),
+        ]
+        for (arguments, mention) in cases {
+            let result = try runS2S(["translate"] + arguments, input: "a man\n")
+            XCTAssertEqual(result.status, 1, "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "", "\(arguments)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("s2s: error: ") && result.stderr.contains(mention), result.stderr)
+        }
+    }
+
     /// `--disp-freq 2u` writes one training report every 2 updates to the log; a value that is
     /// neither updates nor a duration is refused.
     func testDisplayFrequencyInUpdates() throws {
