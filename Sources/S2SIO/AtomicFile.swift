@@ -143,9 +143,10 @@ public enum AtomicFile {
         return String(name[..<marker.lowerBound])
     }
 
-    /// Deletes the temporaries that killed writes of `path` left (a kill can land between
-    /// naming the finished file and renaming it). Call it only when no other process is
-    /// writing `path`: before a command that is about to replace it.
+    /// Deletes the temporaries that killed writes of `path` left: a kill in the instant between
+    /// naming the finished file and renaming it, or anywhere in a write on a file system
+    /// without nameless files. Call it only when no other process is writing `path`: before a
+    /// command that is about to replace it.
     public static func removeLeftoverTemporaries(of path: String) {
         let resolved = resolvingSymbolicLinks(path)
         let directory = directoryOf(resolved)
