@@ -60,20 +60,16 @@ public enum AtomicFile {
         let fd = templateBytes.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw IOError.cannotWrite(path: path, reason: systemErrorMessage(errno)) }
         let temporaryPath = String(cString: templateBytes)
-        var writer = FileWriter(fileDescriptor: fd, name: path)
-        do {
-            try body(&writer)
-            try writer.flush()
-            guard fsync(fd) == 0 else { throw IOError.cannotWrite(path: path, reason: systemErrorMessage(errno)) }
-            fchmod(fd, 0o644)
-            close(fd)
-            guard rename(temporaryPath, path) == 0 else {
-                throw IOError.cannotWrite(path: path, reason: systemErrorMessage(errno))
-            }
-        } catch {
+        do { try writeDurably(fd, name: path, body) } catch {
             close(fd)
             unlink(temporaryPath)
             throw error
+        }
+        close(fd)
+        guard rename(temporaryPath, path) == 0 else {
+            let reason = systemErrorMessage(errno)
+            unlink(temporaryPath)
+            throw IOError.cannotWrite(path: path, reason: reason)
         }
         syncDirectory(of: path)
     }
@@ -104,11 +100,7 @@ public enum AtomicFile {
     private static func writeAnonymous(_ fd: Int32, publishingAt path: String,
                                        _ body: (inout FileWriter) throws -> Void) throws {
         defer { close(fd) }
-        var writer = FileWriter(fileDescriptor: fd, name: path)
-        try body(&writer)
-        try writer.flush()
-        guard fsync(fd) == 0 else { throw IOError.cannotWrite(path: path, reason: systemErrorMessage(errno)) }
-        fchmod(fd, 0o644)
+        try writeDurably(fd, name: path, body)
         let handle = "/proc/self/fd/\(fd)"
         var temporaryPath = ""
         var linked = false
@@ -124,6 +116,16 @@ public enum AtomicFile {
             throw IOError.cannotWrite(path: path, reason: reason)
         }
         syncDirectory(of: path)
+    }
+
+    /// Hands `body` a writer on the temporary `fd`, then makes its bytes durable and its mode
+    /// the usual 0644 (mkstemp makes 0600), before the file gets its name.
+    private static func writeDurably(_ fd: Int32, name path: String, _ body: (inout FileWriter) throws -> Void) throws {
+        var writer = FileWriter(fileDescriptor: fd, name: path)
+        try body(&writer)
+        try writer.flush()
+        guard fsync(fd) == 0 else { throw IOError.cannotWrite(path: path, reason: systemErrorMessage(errno)) }
+        fchmod(fd, 0o644)
     }
 
     /// The characters of mkstemp's `XXXXXX`, so both kinds of temporary look alike.

@@ -20,6 +20,12 @@ final class TrainCommandTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
 
+    /// The tensor checksums `s2s info --tensors` prints for the model at `path`: equal exactly
+    /// when the parameters are bit-identical.
+    private func tensorChecksums(_ path: String) throws -> String {
+        try runS2S(["info", "--tensors", path]).stdout.components(separatedBy: "\ntensors\n").last ?? ""
+    }
+
     private static let tinyModel = ["--emb", "8", "--hidden", "8", "--attention", "8", "--vocab-size", "300",
                                     "--batch-tokens", "400", "--quiet"]
 
@@ -348,12 +354,9 @@ final class TrainCommandTests: XCTestCase {
                                   work + "/valid.fr"] + extra + Self.tinyModel)
             XCTAssertEqual(run.status, 0, "\(extra): \(run.stderr)")
         }
-        func tensors(_ name: String) throws -> String {
-            try runS2S(["info", "--tensors", work + "/" + name]).stdout.components(separatedBy: "\ntensors\n").last ?? ""
-        }
         try train("plain", ["--valid-frequency", "3u"])
         try train("smooth", ["--valid-frequency", "3u", "--exponential-smoothing", "0.05"])
-        XCTAssertNotEqual(try tensors("smooth.s2s"), try tensors("plain.s2s"))
+        XCTAssertNotEqual(try tensorChecksums(work + "/smooth.s2s"), try tensorChecksums(work + "/plain.s2s"))
         XCTAssertTrue(try String(contentsOfFile: work + "/smooth.s2s.state", encoding: .isoLatin1).contains("raw."))
 
         try train("avg", ["--keep", "3", "--average-last", "3", "--save-frequency", "2u", "--valid-metric", "bleu",
@@ -361,7 +364,7 @@ final class TrainCommandTests: XCTestCase {
         let averaged = try runS2S(["average", work + "/avg.s2s.iter2", work + "/avg.s2s.iter4", work + "/avg.s2s.iter6",
                                    "-o", work + "/by-hand.s2s"])
         XCTAssertEqual(averaged.status, 0, averaged.stderr)
-        XCTAssertEqual(try tensors("avg.average.s2s"), try tensors("by-hand.s2s"))
+        XCTAssertEqual(try tensorChecksums(work + "/avg.average.s2s"), try tensorChecksums(work + "/by-hand.s2s"))
         let info = try runS2S(["info", work + "/avg.s2s"])
         XCTAssertTrue(info.stdout.contains("best         bleu"), info.stdout)
 
@@ -417,25 +420,19 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertFalse(statistics(fromText.stdout).isEmpty, fromText.stdout)
         XCTAssertEqual(statistics(fromPrepared.stdout), statistics(fromText.stdout))
 
-        func tensors(_ path: String) throws -> String {
-            try runS2S(["info", "--tensors", path]).stdout.components(separatedBy: "\ntensors\n").last ?? ""
-        }
         for (inputs, model) in [(text, "text.s2s"), (["--data", prepared], "prepared.s2s")] {
             let trained = try runS2S(["train"] + inputs + ["-v", vocabulary, "-o", work + "/" + model, "--max-updates", "4"]
                                      + options)
             XCTAssertEqual(trained.status, 0, trained.stderr)
         }
-        XCTAssertEqual(try tensors(work + "/prepared.s2s"), try tensors(work + "/text.s2s"))
-        XCTAssertFalse(try tensors(work + "/text.s2s").isEmpty)
+        XCTAssertEqual(try tensorChecksums(work + "/prepared.s2s"), try tensorChecksums(work + "/text.s2s"))
+        XCTAssertFalse(try tensorChecksums(work + "/text.s2s").isEmpty)
     }
 
     /// SIGINT mid-run saves a checkpoint and exits 130; `--resume` then runs the remaining
     /// updates, and the model it ends with is bit-identical to one trained without a stop.
     func testSIGINTThenResumeMatchesAnUninterruptedRun() throws {
         let updates = "300"
-        func tensors(_ path: String) throws -> String {
-            try runS2S(["info", "--tensors", path]).stdout.components(separatedBy: "\ntensors\n").last ?? ""
-        }
         let straight = work + "/straight.s2s"
         let uninterrupted = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", straight,
                                         "--max-updates", updates] + Self.tinyModel)
@@ -460,7 +457,7 @@ final class TrainCommandTests: XCTestCase {
                                   "--max-updates", updates] + Self.tinyModel)
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(try runS2S(["info", "--json", model]).stdout.contains(/"updates" *: *300[,\n ]/))
-        XCTAssertEqual(try tensors(model), try tensors(straight), "resuming after SIGINT changed the training")
+        XCTAssertEqual(try tensorChecksums(model), try tensorChecksums(straight), "resuming after SIGINT changed the training")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: work).filter { $0.contains(".tmp.") }, [])
     }
 }
