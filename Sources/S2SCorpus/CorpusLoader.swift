@@ -15,6 +15,23 @@ public enum CorpusLoader {
     /// 32,768 at the same speed), large enough that each step's synchronisation is negligible.
     public static let defaultChunkPairs = 8_192
 
+    /// Reads `input` through once, checking only what loading it checks of its shape: both
+    /// sides have the same number of lines, and every TSV line has a tab. A command that reads
+    /// the files for a long time before loading them (learning a vocabulary) calls this first,
+    /// so a mismatch fails after one read of the files, before the much longer work. Standard
+    /// input cannot be read twice and is not checked here.
+    /// - Throws: `CorpusError.lineCountMismatch`, `.missingTab`, or `IOError`.
+    public static func checkAlignment(_ input: CorpusInput) throws {
+        switch input {
+        case let .files(source, target) where source == "-" || target == "-": return
+        case let .tsv(path) where path == "-": return
+        default: break
+        }
+        var reader = try PairReader(input)
+        var chunk = RawChunk()
+        while try reader.read(into: &chunk, maxPairs: defaultChunkPairs) {}
+    }
+
     /// Loads `input`, encoding with `encoder` and keeping pairs that pass `filter`.
     ///
     /// - Parameter progress: called on the calling thread after each chunk with the running

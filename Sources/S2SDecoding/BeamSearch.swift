@@ -4,8 +4,9 @@ import S2SCore
 /// Beam search over a batch of sentences, with finished hypotheses kept aside per sentence.
 ///
 /// Each live hypothesis is one decoder row; rows are grouped by sentence, in sentence order.
-/// At each step a sentence's candidates are its open hypotheses × the whole vocabulary
-/// (`beam × V` scores `score(h) + log p(v | h)`), of which only the best 2·K are selected (a
+/// At each step a sentence's candidates are its open hypotheses × the whole vocabulary, or the
+/// step's shortlisted columns (`beam × W` scores `score(h) + log p(v | h)`, W = V or the
+/// shortlist's width), of which only the best 2·K are selected (a
 /// bounded heap, not a sort). Walking them best first: a `</s>` among the first K finishes a
 /// hypothesis (it goes to the sentence's `History`); other tokens fill the next beam up to K
 /// (so the beam stays K wide while hypotheses finish, as in fairseq).
@@ -48,6 +49,7 @@ public struct BeamSearch: Sendable {
         while rows.count > 0 {
             step += 1
             decoder.step(previousTokens: rows.token, logProbabilities: logProbabilities)
+            let columns = ColumnMap(decoder)
             if options.collectAttention {
                 search.rowAttention = (0..<rows.count).map { decoder.attention(row: $0) }
             }
@@ -58,7 +60,7 @@ public struct BeamSearch: Sendable {
                 var groupEnd = groupStart + 1
                 while groupEnd < rows.count && rows.sentence[groupEnd] == sentence { groupEnd += 1 }
                 search.extend(sentence: sentence, rows: groupStart..<groupEnd, of: rows, into: &next, step: step,
-                              logProbabilities: logProbabilities, vocabularySize: vocabularySize)
+                              logProbabilities: logProbabilities, columns: columns)
                 groupStart = groupEnd
             }
             swap(&rows, &next)
@@ -124,12 +126,12 @@ private struct SearchState {
     /// hypotheses in its history and appends its next beam to `next` (nothing when the
     /// sentence is done).
     mutating func extend(sentence: Int, rows: Range<Int>, of current: BeamRows, into next: inout BeamRows, step: Int,
-                         logProbabilities: UnsafeMutableBufferPointer<Float>, vocabularySize: Int) {
-        let beamSize = options.beamSize, maxLength = maxLengths[sentence]
+                         logProbabilities: UnsafeMutableBufferPointer<Float>, columns: ColumnMap) {
+        let beamSize = options.beamSize, maxLength = maxLengths[sentence], width = columns.width
         if step >= maxLength {
             // Length limit: every open hypothesis ends here with `</s>`.
             for row in rows {
-                let score = current.score[row] + logProbabilities[row * vocabularySize + Int(SpecialTokens.eos)]
+                let score = current.score[row] + columns.endScore(logProbabilities, row: row)
                 finish(sentence: sentence, Hypothesis(token: SpecialTokens.eos, score: score, parent: current.node[row]),
                        row: row, step: step)
             }
@@ -137,16 +139,17 @@ private struct SearchState {
         }
         selector.reset(k: 2 * beamSize)
         for row in rows {
-            let start = row * vocabularySize
-            forbidNonOutputTokens(logProbabilities, rowStart: start, vocabularySize: vocabularySize)
-            selector.offer(UnsafeBufferPointer(rebasing: logProbabilities[start..<start + vocabularySize]),
-                           bias: current.score[row], indexOffset: (row - rows.lowerBound) * vocabularySize)
+            let start = row * width
+            columns.forbidNonOutputTokens(logProbabilities, rowStart: start)
+            // Columns ascend with target ids, so ties still go to the lower id.
+            selector.offer(UnsafeBufferPointer(rebasing: logProbabilities[start..<start + width]),
+                           bias: current.score[row], indexOffset: (row - rows.lowerBound) * width)
         }
         selector.sorted(into: &candidates)
         let firstNewRow = next.count
         for (rank, candidate) in candidates.enumerated() {
-            let row = rows.lowerBound + candidate.index / vocabularySize
-            let token = Int32(candidate.index % vocabularySize)
+            let row = rows.lowerBound + candidate.index / width
+            let token = columns.id(ofColumn: candidate.index % width)
             let hypothesis = Hypothesis(token: token, score: candidate.score, parent: current.node[row])
             if token == SpecialTokens.eos {
                 if rank < beamSize { finish(sentence: sentence, hypothesis, row: row, step: step) }

@@ -7,7 +7,8 @@ public final class EnsembleDecoder: StepDecoder {
     /// The member networks, all with the same target vocabulary.
     public let members: [StepDecoder]
     public let targetVocabularySize: Int
-    /// One member's log-probabilities, [rows, V]; grown when rows grow, never per step.
+    /// One member's log-probabilities, [rows, V] (as `step` promises every member, even one
+    /// that writes fewer columns); grown when rows grow, never per step.
     private var scratch: UnsafeMutableBufferPointer<Float>
 
     public init(members: [StepDecoder]) throws {
@@ -27,22 +28,27 @@ public final class EnsembleDecoder: StepDecoder {
         for member in members { try member.begin(sources: sources) }
     }
 
-    /// out = (1/M) Σ_m log p_m, computed member by member into `out`.
+    /// out = (1/M) Σ_m log p_m, computed member by member into `out`. Shortlisted members all
+    /// decode over the first model's shortlist and the same rows, so their columns agree.
     public func step(previousTokens: [Int32], logProbabilities: UnsafeMutableBufferPointer<Float>) {
-        let count = previousTokens.count * targetVocabularySize
         members[0].step(previousTokens: previousTokens, logProbabilities: logProbabilities)
         guard members.count > 1 else { return }
-        if scratch.count < count {
+        let capacity = previousTokens.count * targetVocabularySize
+        if scratch.count < capacity {
             scratch.deallocate()
-            scratch = .allocate(capacity: count)
+            scratch = .allocate(capacity: capacity)
         }
+        let count = previousTokens.count * ColumnMap(members[0]).width
         for member in members.dropFirst() {
             member.step(previousTokens: previousTokens, logProbabilities: scratch)
+            precondition(member.outputColumns == members[0].outputColumns, "ensemble members restricted to different columns")
             for i in 0..<count { logProbabilities[i] += scratch[i] }
         }
         let scale = 1 / Float(members.count)
         for i in 0..<count { logProbabilities[i] *= scale }
     }
+
+    public var outputColumns: [Int32] { members[0].outputColumns }
 
     public func select(parents: [Int32]) {
         for member in members { member.select(parents: parents) }

@@ -8,7 +8,8 @@ import S2SCore
 /// `start(sentences:)` (continuous batching): every step runs a full batch until the sources
 /// run out, instead of a batch that thins out as its sentences end. Each weight matrix costs
 /// the same to stream through the cache whatever the number of rows, so full steps are what
-/// make batching pay. A sentence's translation does not depend on the rows beside it.
+/// make batching pay. A sentence's translation does not depend on the rows beside it (except
+/// through a shortlist, whose columns are those of the rows' sentences).
 public struct GreedySearch: Sendable {
     /// Length limit, normalization (only for the reported score) and attention collection.
     public var options: SearchOptions
@@ -31,7 +32,8 @@ public struct GreedySearch: Sendable {
         try decoder.begin(sources: sources)
         if limit < sources.count { decoder.select(parents: (0..<limit).map(Int32.init)) }
 
-        // logProbabilities: [rows, V], sized once for the widest step.
+        // logProbabilities: [rows, V], sized once for the widest step (a shortlisted step
+        // writes [rows, L], L < V).
         let logProbabilities = UnsafeMutableBufferPointer<Float>.allocate(capacity: limit * vocabularySize)
         defer { logProbabilities.deallocate() }
 
@@ -45,16 +47,27 @@ public struct GreedySearch: Sendable {
         survivors.reserveCapacity(limit)
         while !rowSentence.isEmpty {
             decoder.step(previousTokens: previousTokens, logProbabilities: logProbabilities)
+            let columns = ColumnMap(decoder)
             survivors.removeAll(keepingCapacity: true)
             for row in 0..<rowSentence.count {
                 let sentence = rowSentence[row]
-                let rowStart = row * vocabularySize
-                forbidNonOutputTokens(logProbabilities, rowStart: rowStart, vocabularySize: vocabularySize)
-                let token: Int32 = tokens[sentence].count + 1 >= maxLengths[sentence]
-                    ? SpecialTokens.eos
-                    : argmax(UnsafeBufferPointer(rebasing: logProbabilities[rowStart..<rowStart + vocabularySize]))
+                let rowStart = row * columns.width
+                columns.forbidNonOutputTokens(logProbabilities, rowStart: rowStart)
+                let token: Int32, score: Float
+                if tokens[sentence].count + 1 >= maxLengths[sentence] {
+                    token = SpecialTokens.eos
+                    score = columns.endScore(logProbabilities, row: row)
+                } else if let best = argmax(UnsafeBufferPointer(rebasing: logProbabilities[rowStart..<rowStart + columns.width])) {
+                    token = columns.id(ofColumn: best)
+                    score = logProbabilities[rowStart + best]
+                } else {
+                    // A broken row (every value −∞ or NaN) ends its sentence instead of looping
+                    // to the length limit.
+                    token = SpecialTokens.eos
+                    score = -.infinity
+                }
                 tokens[sentence].append(token)
-                scores[sentence] += logProbabilities[rowStart + Int(token)]
+                scores[sentence] += score
                 if options.collectAttention { attention[sentence].append(decoder.attention(row: row)) }
                 if token != SpecialTokens.eos {
                     survivors.append(Int32(row))
@@ -86,10 +99,9 @@ public struct GreedySearch: Sendable {
     }
 }
 
-/// The first index of the largest value; `</s>` when every value is -∞ or NaN, so a broken
-/// row ends its sentence instead of looping to the length limit.
+/// The first index of the largest value; nil when every value is −∞ or NaN.
 @inline(__always)
-func argmax(_ values: UnsafeBufferPointer<Float>) -> Int32 {
+func argmax(_ values: UnsafeBufferPointer<Float>) -> Int? {
     var best = -Float.infinity
     var bestIndex = -1
     var e = 0
@@ -108,14 +120,7 @@ func argmax(_ values: UnsafeBufferPointer<Float>) -> Int32 {
             e += 1
         }
     }
-    return bestIndex < 0 ? SpecialTokens.eos : Int32(bestIndex)
-}
-
-/// `<pad>` and `<s>` are never outputs, whatever the network says: set them to -∞ in a row.
-@inline(__always)
-func forbidNonOutputTokens(_ logProbabilities: UnsafeMutableBufferPointer<Float>, rowStart: Int, vocabularySize: Int) {
-    if Int(SpecialTokens.pad) < vocabularySize { logProbabilities[rowStart + Int(SpecialTokens.pad)] = -.infinity }
-    if Int(SpecialTokens.bos) < vocabularySize { logProbabilities[rowStart + Int(SpecialTokens.bos)] = -.infinity }
+    return bestIndex < 0 ? nil : bestIndex
 }
 
 /// Throws unless every source is non-empty and ends in `</s>`.

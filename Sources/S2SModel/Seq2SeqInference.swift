@@ -23,12 +23,19 @@ public final class Seq2SeqInference {
     /// Sentences the encoder runs together.
     public var encoderBatchSize = 64
     /// The lexical shortlist the output layer is restricted to (nil: the whole target
-    /// vocabulary); each `begin` takes the union of its sources' lists, and every step's
-    /// log-probabilities are renormalized over it (−∞ elsewhere).
+    /// vocabulary), read at `begin`. A step's output columns (`outputColumns`) are the union of
+    /// the lists of its rows' sentences and of a few sentences ahead (`coverRowSentences`): it
+    /// writes log-probabilities for those ids only, renormalized over them.
     public var shortlist: Shortlist?
-    /// The current batch's output columns when restricted, and their weights [E, L] and biases.
-    private var columns: [Int32] = []
-    private let columnWeights = FloatBuffer(), columnBiases = FloatBuffer(), columnLogits = FloatBuffer()
+    /// The output columns of the last step when restricted (sorted target ids; empty: all).
+    public private(set) var outputColumns: [Int32] = []
+    /// The shortlist of the current `begin`, its sentences' pieces, whether `outputColumns`
+    /// holds each one's list, and the last sentence `start` added after `begin`.
+    private var activeShortlist: Shortlist?
+    private var shortlistSources: [[Int32]] = [], covered: [Bool] = []
+    private var lastStarted = -1
+    /// The output columns' weights [E, L] and biases, gathered from the output layer.
+    private let columnWeights = FloatBuffer(), columnBiases = FloatBuffer()
     private var columnInt8: Int8Matrix?, columnPacked: PackedMatrix?
     private let scratch: Int8Scratch
 
@@ -124,15 +131,35 @@ public final class Seq2SeqInference {
         }
         rows = 0
         sentenceOfRow.removeAll(keepingCapacity: true)
-        restrictOutput(to: shortlist?.candidates(for: sources))
+        outputColumns = []
+        activeShortlist = shortlist
+        shortlistSources = shortlist == nil ? [] : sources
+        covered = Array(repeating: false, count: shortlist == nil ? 0 : sentenceCount)
         start(sentences: (0..<sentenceCount).map(Int32.init))
+        lastStarted = -1  // `begin`'s rows are not starts: greedy search drops all but its first ones
     }
 
-    /// Gathers the output layer's columns `candidates` (sorted target ids; nil: all of them)
-    /// into a matrix of their own [E, L], with their biases (and its 8-bit copy when decoding so).
-    private func restrictOutput(to candidates: [Int32]?) {
-        columns = candidates ?? []
-        guard let candidates else { return }
+    /// Widens or narrows the shortlisted output columns when a row's sentence is not covered:
+    /// to the lists of the rows' sentences and of the `rows` sentences after the last one begun
+    /// (the last started, or the last in a row).
+    /// Beam search starts all its sentences at `begin`, so it gathers once per batch. Greedy
+    /// search begins with every sentence of its stream but decodes `rowLimit` at a time and
+    /// starts the rest in index order as rows finish; covering the next ones ahead means a
+    /// gather every few dozen steps, not at every refill, and the columns stay those of a
+    /// batch, not of the whole stream.
+    private func coverRowSentences(_ shortlist: Shortlist) {
+        guard sentenceOfRow.contains(where: { !covered[Int($0)] }) else { return }
+        var sentences = Set(sentenceOfRow.map(Int.init))
+        let ahead = max(lastStarted, sentences.max() ?? -1) + 1
+        sentences.formUnion(ahead..<max(ahead, min(sentenceCount, ahead + rows)))
+        for index in covered.indices { covered[index] = sentences.contains(index) }
+        restrictOutput(to: shortlist.candidates(for: sentences.sorted().map { shortlistSources[$0] }))
+    }
+
+    /// Gathers the output layer's columns `candidates` (sorted target ids) into a matrix of
+    /// their own [E, L], with their biases (and its 8-bit copy when decoding so).
+    private func restrictOutput(to candidates: [Int32]) {
+        outputColumns = candidates
         let e = config.embeddingSize, l = candidates.count, v = config.targetVocabularySize
         let output = weights.outputMatrix
         let matrix = columnWeights.reserve(e * l), bias = columnBiases.reserve(l)
@@ -183,6 +210,7 @@ public final class Seq2SeqInference {
             (states + (rows + offset) * h).update(from: initialStates.pointer + Int(sentence) * h, count: h)
             (weights + (rows + offset) * s).update(repeating: 0, count: s)
             sentenceOfRow.append(sentence)
+            lastStarted = max(lastStarted, Int(sentence))
         }
         rows = newRows
     }
@@ -211,7 +239,8 @@ public final class Seq2SeqInference {
         deepOutputForward(t: buffers.deep, states: step.state2, embeddings: buffers.embedded, contexts: step.context,
                           weights: weights.deepOutput, rows: r, hiddenSize: h, embeddingSize: e, contextSize: 2 * h)
         let out = logProbabilities.baseAddress!
-        if columns.isEmpty {
+        if let activeShortlist { coverRowSentences(activeShortlist) }
+        if outputColumns.isEmpty {
             outputProjectionForward(logits: out, t: buffers.deep, output: weights.outputMatrix, rows: r, embeddingSize: e,
                                     vocabularySize: v)
             logSoftmaxRows(output: out, logits: out, rows: r, vocabularySize: v)
@@ -220,23 +249,15 @@ public final class Seq2SeqInference {
         }
     }
 
-    /// The output layer over the batch's shortlist only: logits and log-softmax over its L
-    /// columns, written at their ids; every other id gets −∞.
+    /// The output layer over the shortlisted columns only: logits and log-softmax over its L
+    /// columns, [R, L] (`outputColumns` names their ids).
     private func shortlistedStep(_ out: UnsafeMutablePointer<Float>, deep: UnsafePointer<Float>, rows r: Int) {
-        let e = config.embeddingSize, l = columns.count, v = config.targetVocabularySize
-        let logits = columnLogits.reserve(r * l)
+        let e = config.embeddingSize, l = outputColumns.count
         let output = OutputMatrix(matrix: Weight(values: columnWeights.pointer, packed: columnPacked, int8: columnInt8,
                                                  int8Scratch: columnInt8 == nil ? nil : scratch),
                                   tied: false, bias: columnBiases.pointer)
-        outputProjectionForward(logits: logits, t: deep, output: output, rows: r, embeddingSize: e, vocabularySize: l)
-        logSoftmaxRows(output: logits, logits: logits, rows: r, vocabularySize: l)
-        out.update(repeating: -.infinity, count: r * v)
-        columns.withUnsafeBufferPointer { ids in
-            for row in 0..<r {
-                let source = logits + row * l, target = out + row * v
-                for (index, id) in ids.enumerated() { target[Int(id)] = source[index] }
-            }
-        }
+        outputProjectionForward(logits: out, t: deep, output: output, rows: r, embeddingSize: e, vocabularySize: l)
+        logSoftmaxRows(output: out, logits: out, rows: r, vocabularySize: l)
     }
 
     public func select(parents: [Int32]) {

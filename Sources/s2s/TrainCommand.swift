@@ -237,6 +237,7 @@ struct TrainCommand: ParsableCommand {
         // A TSV line's tab is whitespace to the learner, so its two sides count as both files' would.
         let files = data.text.tsvPath.map { [$0] } ?? data.text.files
         let shown = data.text.tsvPath.map { _ in "the --tsv pairs" } ?? files.joined(separator: " ")
+        if let input = data.text.input { try CorpusLoader.checkAlignment(input) }
         progress.note("s2s: learning a joint \(vocabularySize)-piece BPE vocabulary on \(shown) (give -v to reuse one)")
         var options = SubwordVocabulary.LearnOptions()
         options.size = vocabularySize

@@ -79,7 +79,7 @@ struct TranslateCommand: ParsableCommand {
     @Flag(name: .customLong("int8"), help: "Decode with the decoder step's matrices in 8 bits (faster; see README).")
     var int8 = false
 
-    @Flag(name: .customLong("shortlist"), help: "Restrict each batch's output layer to its sentences' lexical shortlist (the model's, from `s2s shortlist`); scores are renormalized over it.")
+    @Flag(name: .customLong("shortlist"), help: "Restrict the output layer to the lexical shortlists of the sentences being decoded (the model's, from `s2s shortlist`); scores are renormalized over them.")
     var shortlist = false
 
     @Flag(name: .customLong("quiet"), help: "No progress or warnings on stderr.")
@@ -125,7 +125,7 @@ struct TranslateCommand: ParsableCommand {
             BLAS.setThreads(threads)
             let model = try TranslationModel(paths: models, int8: int8, shortlist: shortlist)
             if shortlist && nBest && !quiet {
-                printToStandardError("s2s: note: with --shortlist, scores are log-probabilities renormalized over each batch's shortlist")
+                printToStandardError("s2s: note: with --shortlist, scores are log-probabilities renormalized over the shortlist of the sentences decoded with them")
             }
             // One worker per thread: consecutive batches decode side by side.
             let translator = Translator(decoders: try (0..<threads).map { _ in try model.makeDecoder() },

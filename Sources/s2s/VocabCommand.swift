@@ -22,17 +22,19 @@ struct VocabCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output vocabulary file (written atomically).")
     var output: String
 
-    @Option(help: "Total pieces, including 4 reserved symbols and 256 byte pieces.")
-    var size: Int = 8000
+    // `--vocab-size` is what `s2s train` calls the same number.
+    @Option(name: [.customLong("size"), .customLong("vocab-size")],
+            help: "Total pieces, including 4 reserved symbols and 256 byte pieces.")
+    var size = SubwordVocabulary.LearnOptions().size
 
     @Option(help: "Never merge a pair seen fewer times than this.")
-    var minFrequency: Int = 2
+    var minFrequency = SubwordVocabulary.LearnOptions().minFrequency
 
     @Option(help: "Share of character occurrences the alphabet must cover; rarer characters use byte pieces.")
-    var characterCoverage: Double = 0.9995
+    var characterCoverage = SubwordVocabulary.LearnOptions().characterCoverage
 
     @Option(help: "Unicode normalisation: nfkc or none.")
-    var normalization: TextNormalization = .nfkc
+    var normalization = SubwordVocabulary.LearnOptions().normalization
 
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of failing.")
     var lossy = false

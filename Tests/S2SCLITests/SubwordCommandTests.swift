@@ -63,6 +63,11 @@ final class SubwordCommandTests: XCTestCase {
         XCTAssertEqual(try run(["vocab", work + "/train.txt", "-o", work + "/a.s2sv", "--size", "320"]).status, 0)
         XCTAssertEqual(try run(["vocab", work + "/train.txt", "-o", work + "/b.s2sv", "--size", "320"]).status, 0)
         XCTAssertEqual(FileManager.default.contents(atPath: work + "/a.s2sv"), FileManager.default.contents(atPath: work + "/b.s2sv"))
+        // `--vocab-size`, as `s2s train` names it, is the same option; another size differs.
+        XCTAssertEqual(try run(["vocab", work + "/train.txt", "-o", work + "/c.s2sv", "--vocab-size", "320"]).status, 0)
+        XCTAssertEqual(FileManager.default.contents(atPath: work + "/a.s2sv"), FileManager.default.contents(atPath: work + "/c.s2sv"))
+        XCTAssertEqual(try run(["vocab", work + "/train.txt", "-o", work + "/d.s2sv", "--vocab-size", "300"]).status, 0)
+        XCTAssertNotEqual(FileManager.default.contents(atPath: work + "/a.s2sv"), FileManager.default.contents(atPath: work + "/d.s2sv"))
     }
 
     func testBadInputIsOneLineAndNonZeroExit() throws {

@@ -286,6 +286,10 @@ final class TrainCommandTests: XCTestCase {
             (["train", work + "/train.en", work + "/train.fr", "-o", work + "/m.s2s", "--resume"], "does not exist"),
             (["train", work + "/train.en", work + "/train.fr", "-o", work + "/m.s2s", "--valid-src", work + "/valid.en",
               "--valid-tgt", work + "/two.fr"] + Self.tinyModel, "has 6 lines but"),
+            // Not quiet: the mismatch is found before the vocabulary is learned (whose note would
+            // be a line of its own), not after.
+            (["train", work + "/train.en", work + "/two.fr", "-o", work + "/m.s2s", "--vocab-size", "300"],
+             "two.fr ended at line 2; \(work)/train.en continues"),
         ]
         for (arguments, mention) in runtimeFailures {
             let result = try runS2S(arguments)
@@ -387,7 +391,8 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(info.stdout.contains("shortlist    up to 10 target pieces per source piece"), info.stdout)
         XCTAssertFalse(try runS2S(["info", model]).stdout.contains("shortlist"))
         let input = "a man rides a bike\nthe house\n"
-        for flags in [["--shortlist"], ["--int8"], ["--int8", "--shortlist", "--beam", "3"]] {
+        for flags in [["--shortlist"], ["--int8"], ["--int8", "--shortlist", "--beam", "3"],
+                      ["-m", listed, "--shortlist"], ["-m", listed, "--shortlist", "--beam", "3"]] {
             let translated = try runS2S(["translate", "-m", listed, "--quiet"] + flags, input: input)
             XCTAssertEqual(translated.status, 0, "\(flags): \(translated.stderr)")
             XCTAssertEqual(translated.stdout.split(separator: "\n", omittingEmptySubsequences: false).count, 3, "\(flags)")

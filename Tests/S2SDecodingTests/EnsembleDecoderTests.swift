@@ -40,6 +40,31 @@ final class EnsembleDecoderTests: XCTestCase {
         XCTAssertEqual(single.map { $0.map(\.tokens) }, pair.map { $0.map(\.tokens) })
     }
 
+    /// Members that write only some columns (a shared shortlist) average those columns, as
+    /// members writing every id with −∞ outside them would; each member still gets a
+    /// whole [rows, V] buffer, as `step` promises (the toy decoder checks it).
+    func testRestrictedMembersAverageTheirColumns() throws {
+        let v = 10, columns: [Int32] = [0, 1, 2, 3, 5, 8]
+        let sources: [[Int32]] = [[4, 5, 3], [6, 3], [7, 8, 9, 3]]
+        func member(_ seed: UInt64, restricted: Bool) -> FunctionDecoder {
+            let distribution = pseudoRandomDistribution(vocabularySize: v, seed: seed)
+            if restricted { return FunctionDecoder(vocabularySize: v, restrictedTo: columns, distribution: distribution) }
+            return FunctionDecoder(vocabularySize: v) { source, prefix in
+                let values = distribution(source, prefix)
+                return (0..<v).map { columns.contains(Int32($0)) ? values[$0] : -.infinity }
+            }
+        }
+        for beam in [1, 3] {
+            let options = SearchOptions(beamSize: beam, nBest: beam)
+            func run(_ restricted: Bool) throws -> [[Translation]] {
+                let ensemble = try EnsembleDecoder(members: [member(1, restricted: restricted), member(2, restricted: restricted)])
+                return beam == 1 ? try GreedySearch(options: options, rowLimit: 2).translate(sources, with: ensemble)
+                                 : try BeamSearch(options: options).translate(sources, with: ensemble)
+            }
+            XCTAssertEqual(try run(true), try run(false), "beam \(beam)")
+        }
+    }
+
     func testMismatchedVocabulariesThrow() {
         let a = FunctionDecoder(vocabularySize: 8) { _, _ in [] }
         let b = FunctionDecoder(vocabularySize: 9) { _, _ in [] }

@@ -192,3 +192,49 @@ extension SearchTests {
         }
     }
 }
+
+extension SearchTests {
+    /// A decoder that writes only some columns (a shortlisted network) is searched exactly as
+    /// one that writes every id with −∞ outside them: the same tokens, scores and n-best lists,
+    /// greedy and beam, also at the length limit and when `</s>` is left out.
+    func testRestrictedColumnsSearchLikeMaskedIds() throws {
+        let v = 12
+        for (seed, columns) in [(UInt64(1), [Int32](0..<12)), (2, [0, 1, 2, 3, 4, 6, 9, 11]), (3, [1, 2, 5, 7, 8, 10])] {
+            let distribution = pseudoRandomDistribution(vocabularySize: v, seed: seed)
+            let masked: ([Int32], [Int32]) -> [Float] = { source, prefix in
+                let values = distribution(source, prefix)
+                return (0..<v).map { columns.contains(Int32($0)) ? values[$0] : -.infinity }
+            }
+            for beam in [1, 4] {
+                for limit in [nil, 3] as [Int?] {
+                    var options = SearchOptions(beamSize: beam, nBest: beam)
+                    if let limit { options.maxLengthFactor = 0; options.maxLengthConstant = limit }
+                    func run(_ decoder: FunctionDecoder) throws -> [[Translation]] {
+                        beam == 1 ? try GreedySearch(options: options, rowLimit: 3).translate(sources, with: decoder)
+                                  : try BeamSearch(options: options).translate(sources, with: decoder)
+                    }
+                    let restricted = try run(FunctionDecoder(vocabularySize: v, restrictedTo: columns, distribution: distribution))
+                    let whole = try run(FunctionDecoder(vocabularySize: v, distribution: masked))
+                    XCTAssertEqual(restricted, whole, "seed \(seed), beam \(beam), limit \(String(describing: limit))")
+                }
+            }
+        }
+    }
+}
+
+extension SearchTests {
+    /// A row whose every value is NaN or −∞ (a broken network) ends its sentence at once rather
+    /// than running to the length limit, in greedy and in beam search, over every id or some.
+    func testABrokenRowEndsItsSentence() throws {
+        let broken: ([Int32], [Int32]) -> [Float] = { _, _ in [.nan, -.infinity, .nan, .nan, -.infinity, .nan] }
+        for columns in [[], [0, 2, 3, 5]] as [[Int32]] {
+            let greedy = try GreedySearch().translate([[4, 4, 3]],
+                with: FunctionDecoder(vocabularySize: 6, restrictedTo: columns, distribution: broken))
+            XCTAssertEqual(greedy[0][0].tokens, [], "columns \(columns)")
+            XCTAssertEqual(greedy[0][0].logProbability, -.infinity)
+            let beam = try BeamSearch(options: SearchOptions(beamSize: 3)).translate([[4, 4, 3]],
+                with: FunctionDecoder(vocabularySize: 6, restrictedTo: columns, distribution: broken))
+            XCTAssertEqual(beam[0][0].tokens, [], "columns \(columns)")
+        }
+    }
+}

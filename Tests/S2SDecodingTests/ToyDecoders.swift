@@ -15,9 +15,13 @@ final class FunctionDecoder: StepDecoder {
     /// Rows per step call, to check that greedy batches shrink.
     private(set) var rowsPerStep: [Int] = []
     private(set) var beginCount = 0
+    /// When set, each step writes only these columns (ascending ids), as a shortlisted network does.
+    let outputColumns: [Int32]
 
-    init(vocabularySize: Int, distribution: @escaping ([Int32], [Int32]) -> [Float]) {
+    init(vocabularySize: Int, restrictedTo columns: [Int32] = [],
+         distribution: @escaping ([Int32], [Int32]) -> [Float]) {
         targetVocabularySize = vocabularySize
+        outputColumns = columns
         self.distribution = distribution
     }
 
@@ -29,13 +33,18 @@ final class FunctionDecoder: StepDecoder {
 
     func step(previousTokens: [Int32], logProbabilities: UnsafeMutableBufferPointer<Float>) {
         precondition(previousTokens.count == rows.count, "one previous token per row")
+        precondition(logProbabilities.count >= rows.count * targetVocabularySize, "step's buffer holds rows × V")
         rowsPerStep.append(rows.count)
         for row in rows.indices {
             if previousTokens[row] != SpecialTokens.bos || !rows[row].prefix.isEmpty {
                 rows[row].prefix.append(previousTokens[row])
             }
             let values = distribution(rows[row].source, rows[row].prefix)
-            for v in 0..<targetVocabularySize { logProbabilities[row * targetVocabularySize + v] = values[v] }
+            if outputColumns.isEmpty {
+                for v in 0..<targetVocabularySize { logProbabilities[row * targetVocabularySize + v] = values[v] }
+            } else {
+                for (c, id) in outputColumns.enumerated() { logProbabilities[row * outputColumns.count + c] = values[Int(id)] }
+            }
         }
     }
 

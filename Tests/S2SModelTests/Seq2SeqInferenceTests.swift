@@ -105,8 +105,8 @@ final class Seq2SeqInferenceTests: XCTestCase {
     }
 
     /// A shortlist of every target id computes exactly what the whole output layer does, in
-    /// fp32 and in 8 bits; a real shortlist gives −∞ outside the batch's list and probabilities
-    /// that sum to 1 over it.
+    /// fp32 and in 8 bits; a real shortlist writes one column per id of the batch's list, with
+    /// probabilities that sum to 1 over them.
     func testShortlistOfEveryIdIsExactAndAShortOneRenormalizes() throws {
         for (tied, int8) in [(false, false), (true, false), (false, true)] {
             let config = GradientCheck.tinyConfig(tied: tied)
@@ -116,27 +116,67 @@ final class Seq2SeqInferenceTests: XCTestCase {
                                            perSource: v, frequent: [])
             let few = try Shortlist(lists: (0..<config.sourceVocabularySize).map { [Int32(4 + $0 % 5)] }, perSource: 1,
                                     frequent: [9])
-            func decode(_ shortlist: Shortlist?) throws -> [Float] {
+            func decode(_ shortlist: Shortlist?) throws -> (values: [Float], columns: [Int32]) {
                 let inference = try Seq2SeqInference(config: config, parameters: parameters, int8: int8)
                 inference.shortlist = shortlist
                 try inference.begin(sources: [[5, 6, 3], [7, 3]])
                 var out = [Float](repeating: 0, count: 2 * v)
                 out.withUnsafeMutableBufferPointer { inference.step(previousTokens: [2, 2], logProbabilities: $0) }
                 out.withUnsafeMutableBufferPointer { inference.step(previousTokens: [4, 8], logProbabilities: $0) }
-                return out
+                return (out, inference.outputColumns)
             }
-            XCTAssertEqual(try decode(everything), try decode(nil), "tied \(tied), int8 \(int8)")
+            let whole = try decode(nil), listedEverything = try decode(everything)
+            XCTAssertEqual(whole.columns, [])
+            XCTAssertEqual(listedEverything.columns, (0..<Int32(v)).map { $0 })
+            XCTAssertEqual(listedEverything.values, whole.values, "tied \(tied), int8 \(int8)")
             let restricted = try decode(few)
-            let allowed = Set(few.candidates(for: [[5, 6, 3], [7, 3]]).map(Int.init))
+            let allowed = few.candidates(for: [[5, 6, 3], [7, 3]])
+            XCTAssertEqual(restricted.columns, allowed)
             XCTAssertTrue(allowed.count < v)
             for row in 0..<2 {
-                var total = 0.0
-                for id in 0..<v {
-                    let value = restricted[row * v + id]
-                    if allowed.contains(id) { total += exp(Double(value)) } else { XCTAssertEqual(value, -.infinity) }
-                }
+                let total = restricted.values[(row * allowed.count)..<((row + 1) * allowed.count)]
+                    .reduce(0.0) { $0 + exp(Double($1)) }
                 XCTAssertEqual(total, 1, accuracy: 1e-5)
+                // Each column is the whole layer's log-probability of its id, renormalized.
+                let logMass = log(allowed.reduce(0.0) { $0 + exp(Double(whole.values[row * v + Int($1)])) })
+                for (column, id) in allowed.enumerated() {
+                    XCTAssertEqual(Double(restricted.values[row * allowed.count + column]),
+                                   Double(whole.values[row * v + Int(id)]) - logMass, accuracy: 1e-4,
+                                   "tied \(tied), int8 \(int8), row \(row), id \(id)")
+                }
             }
+        }
+    }
+
+    /// Greedy search begins with a whole stream of sentences and decodes a few at a time: the
+    /// output columns then cover the rows' sentences and the next ones ahead, not the stream,
+    /// and a sentence started later gets its list before its first step.
+    func testShortlistColumnsFollowTheRowsSentences() throws {
+        let config = GradientCheck.tinyConfig()
+        let parameters = try Seq2SeqParameters.initialized(for: config, seed: 12)
+        // Source piece 4 + k translates to target piece 4 + k only; no frequent pieces.
+        let lists = (0..<config.sourceVocabularySize).map { [Int32(min($0, config.targetVocabularySize - 1))] }
+        let shortlist = try Shortlist(lists: lists, perSource: 1, frequent: [])
+        let inference = try Seq2SeqInference(config: config, parameters: parameters)
+        inference.shortlist = shortlist
+        let sources: [[Int32]] = (0..<6).map { [Int32(4 + $0), 3] }
+        try inference.begin(sources: sources)
+        inference.select(parents: [0])
+        let v = config.targetVocabularySize
+        var out = [Float](repeating: 0, count: 2 * v)
+        out.withUnsafeMutableBufferPointer { inference.step(previousTokens: [2], logProbabilities: $0) }
+        // Row 0 is sentence 0; one row, so sentence 1 is covered ahead and sentences 2… are not.
+        XCTAssertEqual(inference.outputColumns, [0, 1, 2, 3, 4, 5])
+        // Sentence 1 was covered ahead: starting it gathers nothing new.
+        inference.start(sentences: [1])
+        out.withUnsafeMutableBufferPointer { inference.step(previousTokens: [5, 2], logProbabilities: $0) }
+        XCTAssertEqual(inference.outputColumns, [0, 1, 2, 3, 4, 5])
+        inference.select(parents: [])
+        inference.start(sentences: [4, 5])
+        out.withUnsafeMutableBufferPointer { inference.step(previousTokens: [2, 2], logProbabilities: $0) }
+        XCTAssertEqual(inference.outputColumns, [0, 1, 2, 3, 8, 9])
+        for row in 0..<2 {
+            XCTAssertEqual(out[(row * 6)..<(row * 6 + 6)].reduce(0.0) { $0 + exp(Double($1)) }, 1, accuracy: 1e-5)
         }
     }
 
