@@ -16,7 +16,7 @@ python="${PYTHON:-python3}"
 only="${CURVE_ONLY:-s2s opennmt}"
 mkdir -p "$work"
 [ -f "$work/vocab.s2sv" ] || "$bin" vocab "$corpus/train.en" "$corpus/train.fr" -o "$work/vocab.s2sv" --size 8000 --quiet
-marks=$(for m in 5 10 15 20 30 60; do [ "$m" -le "$minutes" ] && echo "$m"; done)
+marks=$(for m in 5 10 15 20 30 60; do if [ "$m" -le "$minutes" ]; then echo "$m"; fi; done)
 
 score() {  # score HYPOTHESES → "BLEU chrF2"
   local bleu chrf
