@@ -46,7 +46,9 @@ let package = Package(
         // Batches, special tokens and the seeded generator: the vocabulary every module shares.
         .target(name: "S2SCore", swiftSettings: checked),
         .target(name: "S2SIO", dependencies: ["CZlib"], swiftSettings: checked),
-        .target(name: "S2SContainer", dependencies: ["S2SIO"], swiftSettings: checked),
+        // CRC-32C with the CPU's instruction (C: SSE 4.2), for the container's checksums.
+        .target(name: "S2SCRC32C", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "S2SContainer", dependencies: ["S2SIO", "S2SCRC32C"], swiftSettings: checked),
         // The packed-product kernels; the one module compiled for AVX-512, whose AVX-512
         // functions run only on CPUs that have it (S2STensor inlines the generic ones for AVX2).
         .target(name: "S2SPanelKernels", swiftSettings: kernels + [.unsafeFlags(["-target-cpu", "skylake-avx512"])]),

@@ -1,3 +1,5 @@
+import S2STensor
+
 // Where activations live. A pass's buffers are carved, in a fixed order, out of one `BufferArena`;
 // the code that carves them (each activation struct's initializer) is the only table of their
 // sizes, and the memory estimate runs the same code without allocating (llm.c's activation
@@ -28,12 +30,12 @@ struct BufferCarver {
 /// One zero-initialized block of Floats that a pass's buffers are carved from; it grows to the
 /// largest layout asked for and is reused, so steps after the largest batch allocate nothing.
 final class BufferArena {
-    private var storage = UnsafeMutablePointer<Float>.allocate(capacity: 16)
+    private var storage = TensorMemory.allocateFloats(16)
     /// Floats held.
     private(set) var capacity = 16
 
     init() { storage.initialize(repeating: 0, count: capacity) }
-    deinit { storage.deallocate() }
+    deinit { TensorMemory.deallocate(storage) }
 
     /// Lays out the buffers `carve` takes, growing the block first if they do not fit. Buffers
     /// keep no contents across layouts that grow the block.
@@ -41,9 +43,9 @@ final class BufferArena {
         var counter = BufferCarver.counting
         _ = carve(&counter)
         if counter.floats > capacity {
-            storage.deallocate()
+            TensorMemory.deallocate(storage)
             capacity = counter.floats
-            storage = .allocate(capacity: capacity)
+            storage = TensorMemory.allocateFloats(capacity)
             storage.initialize(repeating: 0, count: capacity)
         }
         var carver = BufferCarver(base: storage)

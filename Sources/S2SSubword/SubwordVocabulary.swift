@@ -95,8 +95,11 @@ public final class SubwordVocabulary: @unchecked Sendable {
             case let .merge(left, right):
                 if firstMergeId == Int32(pieces.count) { firstMergeId = id }
                 mergeResults[UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))] = id
-                surfaceBytes.append(contentsOf: surfaceBytes[surfaceStarts[Int(left)]..<surfaceStarts[Int(left) + 1]])
-                surfaceBytes.append(contentsOf: surfaceBytes[surfaceStarts[Int(right)]..<surfaceStarts[Int(right) + 1]])
+                // Byte by byte: appending a slice of the array to itself would copy the whole
+                // array on every merge (the slice keeps its buffer shared), quadratic in the size.
+                for part in [left, right] {
+                    for offset in surfaceStarts[Int(part)]..<surfaceStarts[Int(part) + 1] { surfaceBytes.append(surfaceBytes[offset]) }
+                }
             }
             surfaceStarts.append(surfaceBytes.count)
             if pieceIds[pieces[index]] == nil { pieceIds[pieces[index]] = id }

@@ -39,24 +39,16 @@ public final class Int8Matrix: @unchecked Sendable {
         rowBytes = (k + 3) / 4 * 4
         scales = .allocate(capacity: n)
         columnSums = .allocate(capacity: n)
-        packed = .allocate(capacity: s2s_int8_packed_size(Int32(k), Int32(n)))
-        let rowStride = transposed ? 1 : ldb, columnStride = transposed ? ldb : 1
+        let packedBytes = s2s_int8_packed_size(Int32(k), Int32(n))
+        packed = TensorMemory.allocate(byteCount: packedBytes).bindMemory(to: Int8.self, capacity: packedBytes)
         let quantized = UnsafeMutablePointer<Int8>.allocate(capacity: k * n)
         defer { quantized.deallocate() }
-        for j in 0..<n {
-            var largest: Float = 0
-            for row in 0..<k { largest = max(largest, abs(b[row * rowStride + j * columnStride])) }
-            let scale = largest > 0 ? largest / 127 : 1
-            scales[j] = scale
-            for row in 0..<k {
-                quantized[row * n + j] = Int8(max(-127, min(127, (b[row * rowStride + j * columnStride] / scale).rounded())))
-            }
-        }
+        s2s_int8_quantize_columns(b, Int32(k), Int32(n), Int32(ldb), transposed ? 1 : 0, scales, quantized)
         s2s_int8_pack(quantized, Int32(k), Int32(n), Int32(n), packed, columnSums)
     }
 
     deinit {
-        packed.deallocate()
+        TensorMemory.deallocate(packed)
         columnSums.deallocate()
         scales.deallocate()
     }

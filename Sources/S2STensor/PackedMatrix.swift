@@ -53,10 +53,8 @@ public final class PackedMatrix: @unchecked Sendable {
         self.ldb = ldb
         self.transposed = transposed
         panelCount = (n + Self.panelWidth - 1) / Self.panelWidth
-        // Cache-line aligned, so no 64-byte load of a panel row straddles two lines.
         let count = panelCount * k * Self.panelWidth
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-        storage = UnsafeMutableBufferPointer(start: raw.bindMemory(to: Float.self, capacity: count), count: count)
+        storage = UnsafeMutableBufferPointer(start: TensorMemory.allocateFloats(count), count: count)
         storage.initialize(repeating: 0)
         repack(from: b)
     }
@@ -77,7 +75,7 @@ public final class PackedMatrix: @unchecked Sendable {
         }
     }
 
-    deinit { storage.deallocate() }
+    deinit { TensorMemory.deallocate(storage.baseAddress!) }
 
     /// Bytes held by the packed copy.
     public var byteCount: Int { storage.count * MemoryLayout<Float>.stride }

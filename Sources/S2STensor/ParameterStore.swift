@@ -32,8 +32,7 @@ public final class ParameterStore: @unchecked Sendable {
             entries.append(Entry(name: name, shape: shape, offset: offset))
             offset += (shape.reduce(1, *) + 15) / 16 * 16
         }
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(offset, 16) * 4, alignment: 64)
-        let pointer = raw.bindMemory(to: Float.self, capacity: max(offset, 16))
+        let pointer = TensorMemory.allocateFloats(max(offset, 16))
         pointer.initialize(repeating: 0, count: max(offset, 16))
         values = UnsafeMutableBufferPointer(start: pointer, count: offset)
         self.entries = entries
@@ -50,7 +49,7 @@ public final class ParameterStore: @unchecked Sendable {
         self.init(layout: other.entries.map { ($0.name, $0.shape) })
     }
 
-    deinit { UnsafeMutableRawPointer(values.baseAddress!).deallocate() }
+    deinit { TensorMemory.deallocate(values.baseAddress!) }
 
     /// A copy of every element. Prefer it to `Array(store.values)`: a store that nothing uses
     /// afterwards may be freed while that expression still reads `values` (AddressSanitizer

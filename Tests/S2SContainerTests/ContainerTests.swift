@@ -129,5 +129,29 @@ final class ContainerTests: XCTestCase {
         // RFC 3720 test vector: 32 bytes of zeros.
         XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
         XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
+        [UInt8](repeating: 0, count: 32).withUnsafeBytes { XCTAssertEqual(CRC32C.tableChecksum($0), 0x8A91_36AA) }
+    }
+
+    /// The CPU's instruction and the tables agree on every length and alignment, and when a
+    /// checksum continues over pieces.
+    func testCRC32CInstructionAgreesWithTheTables() {
+        #if arch(x86_64)
+        XCTAssertTrue(CRC32C.hardware, "every x86-64 CPU with AVX2 has SSE 4.2's crc32")
+        #endif
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let bytes = (0..<300).map { _ -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+        bytes.withUnsafeBytes { all in
+            for start in 0..<9 {
+                for count in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 100, 291 - start] {
+                    let piece = UnsafeRawBufferPointer(rebasing: all[start..<(start + count)])
+                    XCTAssertEqual(CRC32C.checksum(piece), CRC32C.tableChecksum(piece), "start \(start) count \(count)")
+                }
+            }
+            let head = UnsafeRawBufferPointer(rebasing: all[0..<13]), tail = UnsafeRawBufferPointer(rebasing: all[13...])
+            XCTAssertEqual(CRC32C.checksum(tail, continuing: CRC32C.checksum(head)), CRC32C.tableChecksum(all))
+        }
     }
 }

@@ -29,7 +29,7 @@ final class Int8MatrixTests: XCTestCase {
                     XCTAssertEqual(result, sums[0], "\(kernel) k \(k) n \(n) m \(m)")
                 }
                 // The reference itself against sums written out in full.
-                let q = (0..<(k * n)).map { Int32((b[$0] / matrix.scales[$0 % n]).rounded()) }
+                let q = (0..<(k * n)).map { Int32((b[$0] / matrix.scales[$0 % n]).rounded(.toNearestOrEven)) }
                 for i in 0..<m {
                     for j in 0..<n {
                         let expected = (0..<k).reduce(Int32(0)) { $0 + Int32(rows[i * matrix.rowBytes + $1]) * q[$1 * n + j] }
@@ -38,6 +38,34 @@ final class Int8MatrixTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// B stored as [n, k] (`transposed`: the tied output layer) quantizes exactly as the same
+    /// matrix stored as [k, n] with a padded leading dimension: the same scales (1 for an
+    /// all-zero column) and the same integer sums.
+    func testTransposedStorageQuantizesLikeThePlainOne() {
+        var rng = SeededRNG(seed: 9)
+        let k = 37, n = 21, ldb = n + 3, zeroColumn = 4
+        var b = random(k * ldb, &rng)
+        for r in 0..<k { b[r * ldb + zeroColumn] = 0 }
+        let stored = (0..<(n * k)).map { index in b[(index % k) * ldb + index / k] }  // [n, k]
+        let plain = b.withUnsafeBufferPointer { Int8Matrix($0.baseAddress!, k: k, n: n, ldb: ldb) }
+        let transposed = stored.withUnsafeBufferPointer { Int8Matrix($0.baseAddress!, k: k, n: n, ldb: k, transposed: true) }
+        let plainScales = (0..<n).map { plain.scales[$0] }
+        XCTAssertEqual(plainScales, (0..<n).map { transposed.scales[$0] })
+        XCTAssertEqual(plainScales[zeroColumn], 1)
+        XCTAssertEqual(plainScales[0], (0..<k).map { abs(b[$0 * ldb]) }.max()! / 127)
+        let m = 3
+        let rows = (0..<(m * plain.rowBytes)).map { index in
+            index % plain.rowBytes < k ? Int8(Int(rng.next() % 255) - 127) : 0
+        }
+        var plainSums = [Int32](repeating: -1, count: m * n), transposedSums = plainSums
+        rows.withUnsafeBufferPointer { rows in
+            plain.integerProduct(m: m, rows: rows.baseAddress!, sums: &plainSums, kernel: .reference)
+            transposed.integerProduct(m: m, rows: rows.baseAddress!, sums: &transposedSums, kernel: .reference)
+        }
+        XCTAssertEqual(plainSums, transposedSums)
+        XCTAssertTrue((0..<m).allSatisfy { plainSums[$0 * n + zeroColumn] == 0 })
     }
 
     func testProductsAgreeWithFloatWithinTheScalesBound() {

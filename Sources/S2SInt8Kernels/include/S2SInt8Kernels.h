@@ -13,6 +13,12 @@ long s2s_int8_packed_size(int k, int n);
 // column_sums[0 ..< n] (the unsigned-A kernels subtract 128 × it).
 void s2s_int8_pack(const int8_t *b, int k, int n, int ldb, int8_t *packed, int32_t *column_sums);
 
+// Quantizes op(B) [k][n] per column: scales[j] = max_r |op(B)[r][j]| / 127 (1 for a zero
+// column) and out[r * n + j] = op(B)[r][j] / scales[j] rounded to nearest (even), in [−127, 127];
+// out is row-major [k][n], as s2s_int8_pack reads it. B is row-major with leading dimension ldb,
+// holding [k][n], or [n][k] when `transposed` (AVX2).
+void s2s_int8_quantize_columns(const float *b, int k, int n, int ldb, int transposed, float *scales, int8_t *out);
+
 // The kernels. a: m rows of k4 * 4 bytes (leading dimension lda bytes); c: int32, leading
 // dimension ldc; every column of C written.
 void s2s_int8_gemm_reference(int m, int n, int k, const int8_t *a, int lda, const int8_t *packed,
