@@ -79,8 +79,9 @@ fi
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); s2s trained at $(sed -n 's/.*"kind":"train".*"targetTokensPerSecond":\([0-9.]*\).*/\1/p' "$work/s2s/train.jsonl" 2>/dev/null | awk '{ t += $1; n++ } END { if (n) printf "%.0f", t / n }') target tokens/s"
 printf "%-8s %8s %8s %12s %10s   %8s %8s %12s %10s\n" minutes "s2s BLEU" chrF2 updates "written s" "ONMT BLEU" chrF2 steps "written s"
 for mark in $marks; do
-  s=$(awk -v m="$mark" '$2 == m { print $3, $4, $5, $6 }' "$work/s2s/curve.txt" 2>/dev/null)
-  o=$(awk -v m="$mark" '$2 == m { print $3, $4, $5, $6 }' "$work/opennmt/curve.txt" 2>/dev/null)
+  # A side not run yet has no curve.txt: its columns print as dashes (and set -e must not end the table).
+  s=$(awk -v m="$mark" '$2 == m { print $3, $4, $5, $6 }' "$work/s2s/curve.txt" 2>/dev/null || true)
+  o=$(awk -v m="$mark" '$2 == m { print $3, $4, $5, $6 }' "$work/opennmt/curve.txt" 2>/dev/null || true)
   # shellcheck disable=SC2086
   printf "%-8s %8s %8s %12s %10s   %8s %8s %12s %10s\n" "$mark" ${s:-- - - -} ${o:-- - - -}
 done

@@ -25,6 +25,16 @@ public struct StoppingRule: Codable, Equatable, Sendable {
         if let patience, stalledValidations >= patience { return .earlyStopping }
         return nil
     }
+
+    /// The share of the run's budget spent after `elapsedSeconds` and `updates`: the larger of
+    /// the time and update shares, since whichever limit comes first ends the run (0 with no
+    /// budget, at most 1).
+    public func budgetUsed(elapsedSeconds: Double, updates: Int) -> Double {
+        var used = 0.0
+        if let limit = timeLimitSeconds, limit > 0 { used = max(used, elapsedSeconds / limit) }
+        if let maxUpdates, maxUpdates > 0 { used = max(used, Double(updates) / Double(maxUpdates)) }
+        return min(used, 1)
+    }
 }
 
 /// Why a training run ended.

@@ -5,6 +5,10 @@
 /// - `plateau`: the rate is multiplied by `plateauFactor` after every `plateauPatience`
 ///   validations without improvement (Marian's `--lr-decay-strategy stalled`).
 /// - `constant`: base after warmup.
+/// - `linear`: base · (1 − b), where b is the share of the run's budget (`--time-limit` or
+///   `--max-updates`) already spent, so the rate reaches 0 as the run ends. A run that knows
+///   its length does best to anneal over exactly that length (Li, Yumer and Ramanan 2020,
+///   "Budgeted training"), and a 30-minute run never reaches a plateau for `plateau` to act on.
 ///
 /// The schedule is a value whose whole state is Codable, so a resumed run continues it exactly.
 public struct LearningRateSchedule: Codable, Equatable, Sendable {
@@ -12,6 +16,7 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
         case inverseSqrt = "inverse-sqrt"
         case plateau
         case constant
+        case linear
     }
 
     /// Peak learning rate, reached at the end of warmup.
@@ -38,14 +43,19 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
         self.decay = decay
     }
 
-    /// The rate for update `update` (1-based: the first update is 1).
-    public func rate(atUpdate update: Int) -> Float {
+    /// The rate for update `update` (1-based: the first update is 1); `budgetUsed` is the share
+    /// of the run's budget spent before it (`StoppingRule.budgetUsed`), which only `linear` reads.
+    public func rate(atUpdate update: Int, budgetUsed: Double = 0) -> Float {
         let u = Float(max(update, 1))
         let warmup = Float(warmupUpdates)
+        let remaining = Float(min(max(1 - budgetUsed, 0), 1))
         if warmupUpdates > 0 && u < warmup {
-            return baseRate * u / warmup
+            // `linear` is never above its line, even while warming up on a very short budget.
+            return baseRate * min(u / warmup, decay == .linear ? remaining : 1)
         }
         switch decay {
+        case .linear:
+            return baseRate * remaining
         case .constant:
             return baseRate
         case .plateau:

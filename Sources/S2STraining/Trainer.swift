@@ -53,7 +53,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Exponential smoothing of the parameters (Marian's `--exponential-smoothing`): after
     /// each update the average moves this far towards them (0: off). The average is what is
     /// validated and saved; the parameters themselves stay in the training state.
-    public var exponentialSmoothing: Float = 0
+    public var exponentialSmoothing: Float = 1e-4
 
     public init() {}
 }
@@ -281,10 +281,12 @@ public final class Trainer {
         var last = (validation: elapsed(), save: elapsed())
         var reason: StopReason?
         while reason == nil {
-            reason = try agreedStop(interrupted: shouldStop(), elapsed: elapsed())
+            let agreement = try agreedStop(interrupted: shouldStop(), elapsed: elapsed())
+            reason = agreement.reason
             if reason != nil { break }
             let update = progress.updates + 1
-            stepper.optimizer.learningRate = schedule.rate(atUpdate: update)
+            let budgetUsed = options.stopping.budgetUsed(elapsedSeconds: agreement.elapsed, updates: progress.updates)
+            stepper.optimizer.learningRate = schedule.rate(atUpdate: update, budgetUsed: budgetUsed)
             let result = try stepper.trainStep(batches: nextBatches(update: update), update: update)
             // A model that predicts worse than twice a uniform guess has left any useful path:
             // stop before its parameters are saved over the last checkpoint.
@@ -359,18 +361,19 @@ public final class Trainer {
         }
     }
 
-    /// Why to stop before the next update, the same on every rank: any rank's interruption or
-    /// time limit stops them all.
-    private func agreedStop(interrupted: Bool, elapsed: Double) throws -> StopReason? {
+    /// Why to stop before the next update, and the run's elapsed time, both the same on every
+    /// rank: any rank's interruption or time limit stops them all, and the latest clock is the
+    /// run's, so a schedule that reads the time gives every rank the same rate.
+    private func agreedStop(interrupted: Bool, elapsed: Double) throws -> (reason: StopReason?, elapsed: Double) {
         // 1-based epoch of the batch about to be drawn.
         let epoch = iterator.position.epoch + (iterator.position.batchIndex >= iterator.batchesInEpoch ? 2 : 1)
         let local = interrupted ? .interrupted
             : options.stopping.reasonToStop(elapsedSeconds: elapsed, epoch: epoch, updates: progress.updates,
                                             stalledValidations: stalledValidations)
-        guard communicator.size > 1 else { return local }
-        var code = [Double(local.map { StopReason.allCases.firstIndex(of: $0)! + 1 } ?? 0)]
-        try communicator.allReduceMax(&code)
-        return code[0] == 0 ? nil : StopReason.allCases[Int(code[0]) - 1]
+        guard communicator.size > 1 else { return (local, elapsed) }
+        var agreed = [Double(local.map { StopReason.allCases.firstIndex(of: $0)! + 1 } ?? 0), elapsed]
+        try communicator.allReduceMax(&agreed)
+        return (agreed[0] == 0 ? nil : StopReason.allCases[Int(agreed[0]) - 1], agreed[1])
     }
 
     /// Whether any rank says `flag` (every rank gets the same answer).

@@ -59,7 +59,8 @@ extension ValidationSet {
 
 /// The memory a training run needs for its largest batch, before the first update.
 public struct TrainingMemoryEstimate: Sendable {
-    /// Parameters, gradients, Adam's moments and the activations of the largest batch.
+    /// Parameters, gradients, Adam's moments, the parameters' moving average when smoothing,
+    /// and the activations of the largest batch.
     public let bytes: Int
     /// That batch's shape.
     public let largestBatch: BatchShape
@@ -76,7 +77,8 @@ public struct TrainingMemoryEstimate: Sendable {
                                                          targetLength: grown(shape.longestTarget))
             if bytes > largest.bytes { largest = (bytes, shape) }
         }
-        bytes = largest.bytes
+        let parameterCount = Seq2SeqParameters.layout(for: config).reduce(0) { $0 + $1.shape.reduce(1, *) }
+        bytes = largest.bytes + (options.exponentialSmoothing > 0 ? 4 * parameterCount : 0)
         largestBatch = largest.shape
     }
 

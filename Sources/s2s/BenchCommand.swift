@@ -87,11 +87,19 @@ struct BenchTrain: ParsableCommand {
                 Batch(source: randomMatrix(length: sourceLength), target: randomMatrix(length: targetLength),
                       pairIndices: Array(0..<batch))
             }
-            for i in 0..<warmup { _ = try trainer.trainStep(batches: [batches[i % batches.count]], update: i + 1) }
+            // `s2s train` moves the parameters' average after every update by default: part of its step.
+            let smoothingRate = TrainingOptions().exponentialSmoothing
+            let smoothing = smoothingRate > 0 ? ExponentialSmoothing(rate: smoothingRate, startingAt: parameters) : nil
+            func update(_ number: Int) throws -> TrainStepResult {
+                let result = try trainer.trainStep(batches: [batches[(number - 1) % batches.count]], update: number)
+                smoothing?.update(from: trainer.parameters, update: number, threads: trainer.workerCount)
+                return result
+            }
+            for i in 0..<warmup { _ = try update(i + 1) }
             var tokens = 0
             let start = DispatchTime.now().uptimeNanoseconds
             for i in 0..<steps {
-                let result = try trainer.trainStep(batches: [batches[i % batches.count]], update: warmup + i + 1)
+                let result = try update(warmup + i + 1)
                 tokens += result.targetTokens
                 if !quiet, (i + 1) % 10 == 0 {
                     printToStandardError("bench train: step \(i + 1)/\(steps), loss \(result.loss)")

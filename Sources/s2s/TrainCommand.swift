@@ -68,7 +68,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("warmup"), help: "Updates of linear learning-rate warmup.")
     var warmup = TrainingOptions().warmupUpdates
 
-    @Option(name: .customLong("lr-decay"), help: "plateau (halve after 2 validations without improvement), inverse-sqrt or constant.")
+    @Option(name: .customLong("lr-decay"), help: "plateau (halve after 2 validations without improvement), inverse-sqrt, constant, or linear (to 0 at the end of --time-limit or --max-updates).")
     var decay = TrainingOptions().decay.rawValue
 
     @Option(name: .customLong("clip-norm"), help: "Clip the global gradient norm to this (0: off).")
@@ -144,7 +144,10 @@ struct TrainCommand: ParsableCommand {
         if let languages, LanguagePair(languages) == nil { throw ValidationError("--languages '\(languages)' is not SRC:TGT, such as en:fr") }
         if (validSource == nil) != (validTarget == nil) { throw ValidationError("give both --valid-src and --valid-tgt") }
         if let timeLimit, parseDuration(timeLimit) == nil { throw ValidationError("--time-limit '\(timeLimit)' is not a duration such as 30m, 1h30m or 90s") }
-        if LearningRateSchedule.Decay(rawValue: decay) == nil { throw ValidationError("--lr-decay must be inverse-sqrt, plateau or constant") }
+        if LearningRateSchedule.Decay(rawValue: decay) == nil { throw ValidationError("--lr-decay must be plateau, inverse-sqrt, constant or linear") }
+        if decay == LearningRateSchedule.Decay.linear.rawValue && timeLimit == nil && maxUpdates == nil {
+            throw ValidationError("--lr-decay linear falls to 0 at the end of the run: give its length with --time-limit or --max-updates")
+        }
         if !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
         for (name, value) in [("--dropout", dropout), ("--dropout-output", outputDropout), ("--label-smoothing", labelSmoothing), ("--bpe-dropout", bpeDropout)]
         where !(value >= 0 && value < 1) { throw ValidationError("\(name) must be in [0, 1)") }

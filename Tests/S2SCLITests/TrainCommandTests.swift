@@ -348,6 +348,36 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("--disp-freq"), refused.stderr)
     }
 
+    /// `--lr-decay linear` falls from the peak to 0 over the run's budget: with `--max-updates 6`
+    /// and no warmup, update u trains at 1e-3 · (1 − (u − 1) / 6), as the log records, where the
+    /// default (plateau) holds 1e-3. Without a time limit or a last update it is refused.
+    func testLinearDecayFallsToZeroOverTheBudget() throws {
+        func rates(_ name: String, _ extra: [String]) throws -> [Double] {
+            let log = work + "/\(name).jsonl"
+            let trained = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", work + "/\(name).s2s",
+                                      "--learning-rate", "1e-3", "--warmup", "0", "--disp-freq", "1u", "--log", log,
+                                      "--no-valid-bleu"] + extra + Self.tinyModel)
+            XCTAssertEqual(trained.status, 0, trained.stderr)
+            return try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+                .filter { $0.contains("\"kind\":\"train\"") }
+                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .compactMap { $0["learningRate"] as? Double }
+        }
+        let linear = try rates("linear", ["--max-updates", "6", "--lr-decay", "linear"])
+        XCTAssertEqual(linear.count, 6, "\(linear)")
+        for (index, rate) in linear.enumerated() {
+            XCTAssertEqual(rate, 1e-3 * (1 - Double(index) / 6), accuracy: 1e-9, "update \(index + 1)")
+        }
+        let constant = try rates("default", ["--max-updates", "6"])
+        XCTAssertEqual(constant.count, 6)
+        XCTAssertTrue(constant.allSatisfy { abs($0 - 1e-3) < 1e-9 }, "\(constant)")
+        let refused = try runS2S(["train", work + "/train.en", work + "/train.fr", "-o", work + "/m2.s2s",
+                                  "--lr-decay", "linear"] + Self.tinyModel)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--time-limit or --max-updates"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/m2.s2s"))
+    }
+
     /// --exponential-smoothing saves the moving average (the model differs from the same run
     /// without it); --average-last writes model.average.s2s, the same model `s2s average`
     /// makes of the last checkpoints; --valid-metric bleu ranks by BLEU; frequencies by time.
@@ -358,10 +388,14 @@ final class TrainCommandTests: XCTestCase {
                                   work + "/valid.fr"] + extra + Self.tinyModel)
             XCTAssertEqual(run.status, 0, "\(extra): \(run.stderr)")
         }
-        try train("plain", ["--valid-frequency", "3u"])
+        try train("plain", ["--valid-frequency", "3u", "--exponential-smoothing", "0"])
         try train("smooth", ["--valid-frequency", "3u", "--exponential-smoothing", "0.05"])
         XCTAssertNotEqual(try tensorChecksums(work + "/smooth.s2s"), try tensorChecksums(work + "/plain.s2s"))
         XCTAssertTrue(try String(contentsOfFile: work + "/smooth.s2s.state", encoding: .isoLatin1).contains("raw."))
+        // Smoothing is on by default. In the first 6 updates every rate below 9/16 steps as the
+        // warm-up does (max(rate, 9 / (10 + t))), so the default's average is the 0.05 run's, bit for bit.
+        try train("default", ["--valid-frequency", "3u"])
+        XCTAssertEqual(try tensorChecksums(work + "/default.s2s"), try tensorChecksums(work + "/smooth.s2s"))
 
         try train("avg", ["--keep", "3", "--average-last", "3", "--save-frequency", "2u", "--valid-metric", "bleu",
                           "--valid-frequency", "1h"])

@@ -26,6 +26,26 @@ final class LearningRateScheduleTests: XCTestCase {
         XCTAssertEqual(schedule.rate(atUpdate: 10), 0.5)
     }
 
+    func testLinearFallsToZeroOverTheBudget() {
+        let schedule = LearningRateSchedule(baseRate: 1e-3, warmupUpdates: 10, decay: .linear)
+        XCTAssertEqual(schedule.rate(atUpdate: 5, budgetUsed: 0.01), 5e-4, accuracy: 1e-9)
+        // Never above the line, even while warming up on a short budget.
+        XCTAssertEqual(schedule.rate(atUpdate: 5, budgetUsed: 0.9), 1e-4, accuracy: 1e-9)
+        XCTAssertEqual(schedule.rate(atUpdate: 100, budgetUsed: 0.25), 7.5e-4, accuracy: 1e-9)
+        XCTAssertEqual(schedule.rate(atUpdate: 100, budgetUsed: 1), 0)
+        XCTAssertEqual(schedule.rate(atUpdate: 100, budgetUsed: 1.5), 0)
+        // The other decays ignore the budget.
+        XCTAssertEqual(LearningRateSchedule(baseRate: 1e-3, warmupUpdates: 10, decay: .constant).rate(atUpdate: 100, budgetUsed: 0.9), 1e-3)
+    }
+
+    func testBudgetUsedIsTheShareOfTheNearerLimit() {
+        let both = StoppingRule(timeLimitSeconds: 100, maxUpdates: 1000)
+        XCTAssertEqual(both.budgetUsed(elapsedSeconds: 50, updates: 100), 0.5)
+        XCTAssertEqual(both.budgetUsed(elapsedSeconds: 10, updates: 800), 0.8)
+        XCTAssertEqual(both.budgetUsed(elapsedSeconds: 200, updates: 0), 1)
+        XCTAssertEqual(StoppingRule(maxEpochs: 3).budgetUsed(elapsedSeconds: 50, updates: 100), 0)
+    }
+
     func testStateRoundTripsThroughJSON() throws {
         var schedule = LearningRateSchedule(baseRate: 2e-3, warmupUpdates: 10, decay: .plateau)
         schedule.recordValidation(score: 3)

@@ -92,7 +92,7 @@ final class TrainerTests: XCTestCase {
         // The final validation was recorded, and the saved model loads with the same parameters.
         XCTAssertEqual(trainer.progress.validations.last?.updates, 60)
         let saved = try CheckpointIO.read(from: directory + "/model.s2s")
-        XCTAssertEqual(saved.parameters.elements, trainer.stepper.model.parameters.elements)
+        XCTAssertEqual(saved.parameters.elements, trainer.publishedParameters.elements)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/model.best.s2s"))
     }
 
