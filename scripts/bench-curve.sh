@@ -8,7 +8,7 @@
 # Prints the table, and draws both curves with `s2s plot` into WORK/curve.svg.
 #
 # usage: scripts/bench-curve.sh S2S_BIN CORPUS WORK [MINUTES]   (PYTHON: a python with torch)
-#   S2S_TRAIN_EXTRA="…" adds options to s2s train (candidates: --exponential-smoothing 1e-3, …);
+#   S2S_TRAIN_EXTRA="…" adds options to s2s train (a candidate: --learning-rate 2e-3, --seed 2, …);
 #   CURVE_ONLY="s2s" or "opennmt" runs one side (the other's earlier results are reused).
 set -euo pipefail
 bin="$1"; corpus="$2"; work="$3"; minutes="${4:-60}"
