@@ -83,6 +83,11 @@ public enum Seq2SeqParameters {
         Seq2SeqTensors(config: config).all.map { ($0.name, $0.shape) }
     }
 
+    /// How many floats the parameters of `config` hold.
+    public static func count(for config: ModelConfig) -> Int {
+        layout(for: config).reduce(0) { $0 + $1.shape.reduce(1, *) }
+    }
+
     /// A freshly initialized store, each tensor as its declaration says (docs/model.md); the
     /// same seed gives the same values.
     public static func initialized(for config: ModelConfig, seed: UInt64) throws -> ParameterStore {

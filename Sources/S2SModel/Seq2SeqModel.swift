@@ -435,7 +435,7 @@ extension Seq2SeqModel {
     /// (4 floats per parameter) plus the activations of the batch shape.
     public static func trainingMemoryBytes(config: ModelConfig, batchSize: Int, sourceLength: Int,
                                            targetLength: Int) -> Int {
-        let parameterCount = Seq2SeqParameters.layout(for: config).reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let parameterCount = Seq2SeqParameters.count(for: config)
         return 4 * (4 * parameterCount + trainingWorkspaceFloats(config: config, batchSize: batchSize,
                                                                  sourceLength: sourceLength, targetLength: targetLength))
     }

@@ -77,8 +77,7 @@ public struct TrainingMemoryEstimate: Sendable {
                                                          targetLength: grown(shape.longestTarget))
             if bytes > largest.bytes { largest = (bytes, shape) }
         }
-        let parameterCount = Seq2SeqParameters.layout(for: config).reduce(0) { $0 + $1.shape.reduce(1, *) }
-        bytes = largest.bytes + (options.exponentialSmoothing > 0 ? 4 * parameterCount : 0)
+        bytes = largest.bytes + (options.exponentialSmoothing > 0 ? 4 * Seq2SeqParameters.count(for: config) : 0)
         largestBatch = largest.shape
     }
 
